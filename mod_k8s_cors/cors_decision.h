@@ -1,0 +1,70 @@
+/*
+ * The CORS decision for one request, as data: computed once, then applied by
+ * whoever needs it (the httpd module writes headers from it, logs and
+ * explanations read it). Deciding never allocates.
+ */
+#ifndef CORS_DECISION_H
+#define CORS_DECISION_H
+
+#include <stddef.h>
+
+#include "cors_origin.h"
+#include "cors_policy.h"
+
+typedef enum {
+    CORS_KIND_NONE = 0,  /* no Origin (or an empty one): not a CORS request */
+    CORS_KIND_ACTUAL,    /* a request carrying Origin */
+    CORS_KIND_PREFLIGHT, /* OPTIONS with Origin and Access-Control-Request-Method */
+} cors_kind;
+
+typedef enum {
+    CORS_REASON_NO_ORIGIN = 0,
+    CORS_REASON_ALLOWED,
+    CORS_REASON_ORIGIN_MALFORMED,   /* not one serialized origin */
+    CORS_REASON_ORIGIN_NULL,        /* "null", not named in the policy */
+    CORS_REASON_ORIGIN_NOT_ALLOWED, /* well-formed, matches no rule */
+    CORS_REASON_REGEX_LIMIT,        /* a pattern hit its match limit */
+    CORS_REASON_METHOD_NOT_ALLOWED, /* preflight: requested method not allowed */
+    CORS_REASON_HEADER_NOT_ALLOWED, /* preflight: a requested header not allowed */
+    CORS_REASON_HEADERS_MALFORMED,  /* preflight: header list too long or not tokens */
+    CORS_REASON_WILDCARD_CREDENTIALS, /* `*` or `null` matched while credentials are on */
+} cors_reason;
+
+#define CORS_VARY_ACTUAL "Origin"
+#define CORS_VARY_PREFLIGHT "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+
+/* What arrived, as the request carries it. Strings are NUL-terminated and
+ * must outlive the decision; origin may be NULL. */
+typedef struct {
+    const char *method;
+    const char *origin;
+    const char *request_method;  /* Access-Control-Request-Method, or NULL */
+    const char *request_headers; /* Access-Control-Request-Headers, or NULL */
+} cors_request;
+
+typedef struct {
+    cors_kind kind;
+    int allowed;
+    cors_reason reason;
+    cors_origin_status origin_status; /* why the origin was malformed */
+    const cors_rule *rule;            /* the rule that allowed the origin, or NULL */
+    const char *detail;               /* the refused method or header name, inside the request */
+    size_t detail_len;
+
+    /* Headers to send; NULL means "do not send". */
+    const char *allow_origin; /* the request's Origin, verbatim, or "*" */
+    const char *allow_credentials;
+    const char *allow_methods;  /* preflight only */
+    const char *allow_headers;  /* preflight only */
+    const char *max_age;        /* preflight only */
+    const char *expose_headers; /* actual requests only */
+    const char *vary;           /* added to Vary on every CORS response */
+} cors_decision;
+
+void cors_decide(const cors_policy *policy, const cors_request *request, cors_decision *out);
+
+/* Stable machine name ("allowed", "origin-not-allowed", ...). */
+const char *cors_reason_name(cors_reason reason);
+const char *cors_kind_name(cors_kind kind);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * Configured method and header-name lists, and the linear, bounded check of
+ * Access-Control-Request-Headers (a preflight full of commas must cost no
+ * more than a normal one: rs/cors#170).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include <apr_strings.h>
+
+#include "cors_tokens.h"
+
+int cors_is_tchar(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return 1;
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static void lower_copy(char *dst, const char *src, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+        dst[i] = (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
+    }
+}
+
+const char *cors_token_list_make(apr_pool_t *pool, const char *const *names, int n,
+                                 int case_insensitive, cors_token_list **out)
+{
+    cors_token_list *list;
+    const char **copy;
+    size_t joined_len = 0;
+    char *joined, *p;
+
+    *out = NULL;
+    if (n <= 0)
+        return "the list is empty";
+    list = apr_pcalloc(pool, sizeof(*list));
+    copy = apr_palloc(pool, sizeof(*copy) * (size_t)n);
+    list->lookup = cors_strset_make(pool);
+    list->case_insensitive = case_insensitive;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        char key[CORS_TOKEN_MAX_LEN];
+        if (len == 0 || len > CORS_TOKEN_MAX_LEN)
+            return apr_psprintf(pool, "\"%s\" is not a valid name (1 to %d characters)", names[i],
+                                CORS_TOKEN_MAX_LEN);
+        for (size_t k = 0; k < len; k++)
+            if (!cors_is_tchar((unsigned char)names[i][k]))
+                return apr_psprintf(pool, "\"%s\" is not a valid HTTP token", names[i]);
+        if (len == 1 && names[i][0] == '*')
+            list->wildcard = 1;
+        if (case_insensitive)
+            lower_copy(key, names[i], len);
+        else
+            memcpy(key, names[i], len);
+        copy[list->count] = apr_pstrdup(pool, names[i]);
+        /* A repeated name is listed once. */
+        if (cors_strset_add(list->lookup, key, len, copy[list->count]) == NULL) {
+            joined_len += len + 2;
+            list->count++;
+        }
+    }
+    joined = p = apr_palloc(pool, joined_len + 1);
+    for (int i = 0; i < list->count; i++) {
+        size_t len = strlen(copy[i]);
+        if (i > 0) {
+            memcpy(p, ", ", 2);
+            p += 2;
+        }
+        memcpy(p, copy[i], len);
+        p += len;
+    }
+    *p = '\0';
+    list->names = copy;
+    list->joined = joined;
+    *out = list;
+    return NULL;
+}
+
+const char *cors_token_list_parse(apr_pool_t *pool, const char *text, int case_insensitive,
+                                  cors_token_list **out)
+{
+    apr_array_header_t *names = apr_array_make(pool, 8, sizeof(const char *));
+    const char *p = text;
+
+    while (*p) {
+        const char *start;
+        while (*p == ',' || is_ows(*p))
+            p++;
+        start = p;
+        while (*p && *p != ',' && !is_ows(*p))
+            p++;
+        if (p > start)
+            APR_ARRAY_PUSH(names, const char *) = apr_pstrmemdup(pool, start, (size_t)(p - start));
+    }
+    return cors_token_list_make(pool, (const char *const *)names->elts, names->nelts,
+                                case_insensitive, out);
+}
+
+int cors_token_list_has(const cors_token_list *list, const char *name, size_t len)
+{
+    char key[CORS_TOKEN_MAX_LEN];
+    if (len == 0 || len > CORS_TOKEN_MAX_LEN)
+        return 0;
+    if (list->case_insensitive) {
+        lower_copy(key, name, len);
+        name = key;
+    }
+    if (list->lookup != NULL)
+        return cors_strset_get(list->lookup, name, len) != NULL;
+    /* Static lists (the defaults) have no hash set: a handful of names. */
+    for (int i = 0; i < list->count; i++) {
+        const char *candidate = list->names[i];
+        if (strlen(candidate) != len)
+            continue;
+        if (list->case_insensitive ? strncasecmp(candidate, name, len) == 0
+                                   : memcmp(candidate, name, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Fetch never lets "*" stand for Authorization: it must be listed by name. */
+static int is_authorization(const char *name, size_t len)
+{
+    return len == 13 && strncasecmp(name, "authorization", 13) == 0;
+}
+
+cors_list_status cors_request_headers_check(const cors_token_list *allowed, const char *value,
+                                            size_t len, const char **bad, size_t *bad_len)
+{
+    size_t i = 0;
+    int elements = 0;
+
+    *bad = NULL;
+    *bad_len = 0;
+    if (len > CORS_ACRH_MAX_LEN)
+        return CORS_LIST_TOO_LONG;
+    while (i < len) {
+        size_t start, end;
+        while (i < len && is_ows(value[i]))
+            i++;
+        start = i;
+        while (i < len && value[i] != ',')
+            i++;
+        end = i;
+        while (end > start && is_ows(value[end - 1]))
+            end--;
+        if (i < len)
+            i++; /* the comma */
+        if (++elements > CORS_ACRH_MAX_NAMES) {
+            *bad = value + start;
+            *bad_len = end - start;
+            return CORS_LIST_TOO_MANY;
+        }
+        if (end == start)
+            continue; /* empty list element: allowed by the list syntax */
+        *bad = value + start;
+        *bad_len = end - start;
+        for (size_t k = start; k < end; k++)
+            if (!cors_is_tchar((unsigned char)value[k]))
+                return CORS_LIST_BAD_TOKEN;
+        if (end - start > CORS_TOKEN_MAX_LEN)
+            return CORS_LIST_BAD_TOKEN;
+        if (!cors_token_list_has(allowed, value + start, end - start) &&
+            !(allowed->wildcard && !is_authorization(value + start, end - start)))
+            return CORS_LIST_NOT_ALLOWED;
+    }
+    *bad = NULL;
+    *bad_len = 0;
+    return CORS_LIST_OK;
+}
+
+int cors_is_method_token(const char *value, size_t len)
+{
+    if (len == 0 || len > CORS_TOKEN_MAX_LEN)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!cors_is_tchar((unsigned char)value[i]))
+            return 0;
+    return 1;
+}

@@ -1,0 +1,49 @@
+/*
+ * mod_k8s_cors: a CORS policy in front of mod_proxy to a Kubernetes API
+ * server. This file only wires the pieces into httpd:
+ *
+ *   header_parser     decide once per request (before authentication, so a
+ *                     preflight never needs credentials); refuse denied
+ *                     preflights with 403
+ *   access_checker_ex let allowed preflights past httpd authentication
+ *   handler           answer allowed preflights with 204, before mod_proxy
+ *   output filter     on every response, the upstream's and httpd's error
+ *                     pages alike: drop upstream CORS headers, write ours
+ */
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "mod_k8s_cors_private.h"
+
+static void register_hooks(apr_pool_t *pool)
+{
+    /* mod_proxy's handler runs APR_HOOK_FIRST and ignores r->handler for
+     * ProxyPass'd URLs: ours must be ordered explicitly before it. */
+    static const char *const before_proxy[] = {"mod_proxy.c", NULL};
+    (void)pool;
+
+    ap_hook_check_config(k8s_cors_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_header_parser(k8s_cors_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_access_ex(k8s_cors_access_checker_ex, NULL, NULL, APR_HOOK_FIRST,
+                            AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_handler(k8s_cors_preflight_handler, NULL, before_proxy, APR_HOOK_FIRST);
+    ap_hook_insert_filter(k8s_cors_insert_filter, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_insert_error_filter(k8s_cors_insert_filter, NULL, NULL, APR_HOOK_LAST);
+    /* CONTENT_SET: after content filters, before HTTP_HEADER serializes the
+     * headers, as mod_headers does. */
+    ap_register_output_filter(K8S_CORS_FILTER, k8s_cors_output_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+}
+
+/* Not AP_DECLARE_MODULE: mod_k8s_cors_private.h already does APLOG_USE_MODULE. */
+module AP_MODULE_DECLARE_DATA k8s_cors_module = {
+    STANDARD20_MODULE_STUFF,
+    k8s_cors_create_dir_conf,
+    k8s_cors_merge_dir_conf,
+    NULL,
+    NULL,
+    k8s_cors_directives,
+    register_hooks,
+    AP_MODULE_FLAG_NONE,
+};

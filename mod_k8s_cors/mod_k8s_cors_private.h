@@ -1,0 +1,53 @@
+/*
+ * What the httpd glue files share. The policy itself lives in the core
+ * (cors_*.h); this is only configuration plumbing and per-request state.
+ */
+#ifndef MOD_K8S_CORS_PRIVATE_H
+#define MOD_K8S_CORS_PRIVATE_H
+
+#include <apr_strings.h>
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+
+#include "cors_core.h"
+
+/* Every glue file logs as this module, so `LogLevel k8s_cors:debug` works. */
+APLOG_USE_MODULE(k8s_cors);
+extern module AP_MODULE_DECLARE_DATA k8s_cors_module;
+
+/* Our log lines carry a "KCnnnn" tag so tests and operators can grep them. */
+#define K8S_CORS_LOGNO(n) "KC" #n ": "
+
+#define K8S_CORS_FILTER "K8S_CORS"
+#define K8S_CORS_PREFLIGHT_HANDLER "k8s-cors-preflight"
+
+/* Per-directory configuration (server config, <VirtualHost>, <Location>). */
+typedef struct {
+    int enabled; /* CORS_UNSET, 0, 1 */
+    const char *enabled_source;
+    cors_policy *policy;
+} k8s_cors_dir_conf;
+
+/* Per-request state: the decision, made once before authentication. */
+typedef struct {
+    cors_decision decision;
+} k8s_cors_request_state;
+
+/* mod_k8s_cors_config.c */
+extern const command_rec k8s_cors_directives[];
+void *k8s_cors_create_dir_conf(apr_pool_t *pool, char *context);
+void *k8s_cors_merge_dir_conf(apr_pool_t *pool, void *base, void *add);
+int k8s_cors_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
+
+/* mod_k8s_cors_request.c */
+int k8s_cors_header_parser(request_rec *r);
+int k8s_cors_access_checker_ex(request_rec *r);
+int k8s_cors_preflight_handler(request_rec *r);
+k8s_cors_request_state *k8s_cors_find_state(request_rec *r);
+
+/* mod_k8s_cors_filter.c */
+void k8s_cors_insert_filter(request_rec *r);
+apr_status_t k8s_cors_output_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * Request hooks: decide once, let allowed preflights past authentication,
+ * answer them, and log each denial once.
+ */
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "mod_k8s_cors_private.h"
+
+/* Log fields copied from the request are capped, so a hostile Origin cannot
+ * flood the log. Escaping is httpd's: the error log escapes quotes,
+ * backslashes and control bytes of every message (ap_escape_errorlog_item),
+ * so escaping here too would double it. */
+#define LOG_FIELD_MAX 128
+
+static const char *log_field(apr_pool_t *pool, const char *value, size_t len)
+{
+    if (value == NULL)
+        return "-";
+    if (len > LOG_FIELD_MAX)
+        return apr_pstrcat(pool, apr_pstrmemdup(pool, value, LOG_FIELD_MAX), "...", NULL);
+    return apr_pstrmemdup(pool, value, len);
+}
+
+static void log_denial(request_rec *r, const cors_decision *d, const char *origin)
+{
+    const char *rule = d->rule ? apr_psprintf(r->pool, " rule=\"%s\" (%s)",
+                                              log_field(r->pool, d->rule->text,
+                                                        strlen(d->rule->text)),
+                                              d->rule->source)
+                               : "";
+    const char *detail = d->detail ? apr_pstrcat(r->pool, " refused=\"",
+                                                 log_field(r->pool, d->detail, d->detail_len),
+                                                 "\"", NULL)
+                                   : "";
+    ap_log_rerror(APLOG_MARK, d->reason == CORS_REASON_REGEX_LIMIT ? APLOG_WARNING : APLOG_INFO,
+                  0, r,
+                  K8S_CORS_LOGNO(0100) "denied CORS %s: origin=\"%s\" method=%s path=\"%s\" "
+                                       "reason=%s%s%s",
+                  cors_kind_name(d->kind), log_field(r->pool, origin, strlen(origin)),
+                  log_field(r->pool, r->method, strlen(r->method)),
+                  log_field(r->pool, r->uri, strlen(r->uri)), cors_reason_name(d->reason), detail,
+                  rule);
+}
+
+k8s_cors_request_state *k8s_cors_find_state(request_rec *r)
+{
+    /* An internal redirect (a local ErrorDocument) answers for the original
+     * request: it keeps the original's decision. */
+    for (; r != NULL; r = r->prev) {
+        k8s_cors_request_state *state = ap_get_module_config(r->request_config, &k8s_cors_module);
+        if (state != NULL)
+            return state;
+    }
+    return NULL;
+}
+
+int k8s_cors_header_parser(request_rec *r)
+{
+    const k8s_cors_dir_conf *conf;
+    k8s_cors_request_state *state;
+    cors_request request;
+    const char *origin;
+
+    if (r->prev != NULL) {
+        state = k8s_cors_find_state(r->prev);
+        if (state != NULL)
+            ap_set_module_config(r->request_config, &k8s_cors_module, state);
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &k8s_cors_module);
+    if (conf == NULL || conf->enabled != 1)
+        return DECLINED;
+    origin = apr_table_get(r->headers_in, "Origin");
+    if (origin == NULL || origin[0] == '\0')
+        return DECLINED; /* not a CORS request: left untouched, nothing allocated */
+
+    state = apr_palloc(r->pool, sizeof(*state));
+    request.method = r->method;
+    request.origin = origin;
+    request.request_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
+    request.request_headers = apr_table_get(r->headers_in, "Access-Control-Request-Headers");
+    cors_decide(conf->policy, &request, &state->decision);
+    ap_set_module_config(r->request_config, &k8s_cors_module, state);
+
+    if (!state->decision.allowed)
+        log_denial(r, &state->decision, origin);
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      K8S_CORS_LOGNO(0101) "allowed CORS %s: origin=\"%s\" rule=\"%s\" (%s)",
+                      cors_kind_name(state->decision.kind),
+                      log_field(r->pool, origin, strlen(origin)),
+                      log_field(r->pool, state->decision.rule->text,
+                                strlen(state->decision.rule->text)),
+                      state->decision.rule->source);
+
+    if (state->decision.kind == CORS_KIND_PREFLIGHT) {
+        if (!state->decision.allowed)
+            return HTTP_FORBIDDEN; /* never reaches authentication or the API server */
+        r->handler = K8S_CORS_PREFLIGHT_HANDLER;
+    }
+    return DECLINED;
+}
+
+static int is_allowed_preflight(request_rec *r)
+{
+    k8s_cors_request_state *state = ap_get_module_config(r->request_config, &k8s_cors_module);
+    return state != NULL && state->decision.kind == CORS_KIND_PREFLIGHT &&
+           state->decision.allowed;
+}
+
+int k8s_cors_access_checker_ex(request_rec *r)
+{
+    /* Browsers send preflights without credentials (Fetch), so a preflight
+     * that needed httpd authentication would always fail. Answering it
+     * discloses nothing: it carries no data and reaches no backend. */
+    return is_allowed_preflight(r) ? OK : DECLINED;
+}
+
+int k8s_cors_preflight_handler(request_rec *r)
+{
+    if (!is_allowed_preflight(r))
+        return DECLINED;
+    ap_discard_request_body(r);
+    /* The output filter writes the CORS headers from the decision, as it
+     * does for every other response. */
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}

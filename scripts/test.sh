@@ -1,0 +1,15 @@
+#!/bin/sh
+# Runs every test of mod_k8s_cors: the policy core's unit tests (plain, then
+# under AddressSanitizer/UBSan, then under valgrind) and the integration
+# suite, which starts a real httpd with the module in front of a local fake
+# kube-apiserver on loopback ports.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+scripts/build.sh
+echo "== unit tests and integration tests (make check)"
+make check
+echo "== unit tests under AddressSanitizer and UBSan"
+make check-asan
+echo "== unit tests under valgrind"
+make check-valgrind
