@@ -1,0 +1,17 @@
+/*
+ * Unit test suites for the mod_k8s_cors policy core (libcheck).
+ * One suite per core module; check_main.c runs them all in one SRunner.
+ */
+#ifndef CHECK_SUITES_H
+#define CHECK_SUITES_H
+
+#include <check.h>
+
+Suite *origin_suite(void);
+Suite *strset_suite(void);
+Suite *regex_suite(void);
+Suite *tokens_suite(void);
+Suite *policy_suite(void);
+Suite *decision_suite(void);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * cors_decide: the whole decision for one request, as the httpd module
+ * will apply it. The policy mirrors a typical deployment: two dashboards
+ * by exact origin, per-app hosts by pattern, kube-apiserver's defaults.
+ */
+#include <string.h>
+
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include <check.h>
+
+#include "check_suites.h"
+#include "cors_decision.h"
+
+#define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+#define DEFAULT_METHODS "POST, GET, OPTIONS, PUT, DELETE, PATCH"
+#define DEFAULT_HEADERS                                                                            \
+    "Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization, "                 \
+    "X-Requested-With, If-Modified-Since"
+#define APPS_PATTERN "https://[a-z0-9-]+\\.apps\\.example\\.com"
+
+static apr_pool_t *pool;
+static cors_policy *policy;
+
+/* The policy every test here uses, merged with an empty parent so that
+ * defaults are what a real server would apply. */
+static void setup(void)
+{
+    cors_policy *p;
+
+    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
+    p = cors_policy_make(pool);
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://dashboard.example.com", "t:1"));
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://monitoring.example.com", "t:2"));
+    ck_assert_ptr_null(cors_policy_add_pattern(pool, p, APPS_PATTERN, "t:3"));
+    policy = cors_policy_merge(pool, cors_policy_make(pool), p);
+    ck_assert_ptr_null(cors_policy_check(pool, policy));
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+    pool = NULL;
+    policy = NULL;
+}
+
+static cors_decision decide(const cors_policy *p, const char *method, const char *origin,
+                            const char *request_method, const char *request_headers)
+{
+    cors_request req;
+    cors_decision d;
+
+    req.method = method;
+    req.origin = origin;
+    req.request_method = request_method;
+    req.request_headers = request_headers;
+    memset(&d, 0x5a, sizeof(d)); /* no field may be left as it was */
+    cors_decide(p, &req, &d);
+    return d;
+}
+
+/* ---- not a CORS request --------------------------------------------------------- */
+
+START_TEST(test_no_origin)
+{
+    static const char *const origins[] = {NULL, ""};
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        cors_decision d = decide(policy, "GET", origins[i], NULL, NULL);
+        ck_assert_int_eq(d.kind, CORS_KIND_NONE);
+        ck_assert_int_eq(d.reason, CORS_REASON_NO_ORIGIN);
+        ck_assert_ptr_null(d.allow_origin);
+        ck_assert_ptr_null(d.allow_credentials);
+        ck_assert_ptr_null(d.vary);
+    }
+}
+END_TEST
+
+/* ---- actual requests: allowed ------------------------------------------------------ */
+
+typedef struct {
+    const char *origin;
+    cors_rule_kind kind;
+    const char *rule_text;
+} allowed_case;
+
+static const allowed_case allowed_cases[] = {
+    {"https://dashboard.example.com", CORS_RULE_EXACT, "https://dashboard.example.com"},
+    {"https://monitoring.example.com", CORS_RULE_EXACT, "https://monitoring.example.com"},
+    /* matched after normalization, echoed verbatim */
+    {"https://DASHBOARD.example.com", CORS_RULE_EXACT, "https://dashboard.example.com"},
+    {"https://dashboard.example.com:443", CORS_RULE_EXACT, "https://dashboard.example.com"},
+    {"https://x.apps.example.com", CORS_RULE_REGEX, APPS_PATTERN},
+    {"https://my-app-2.apps.example.com", CORS_RULE_REGEX, APPS_PATTERN},
+};
+
+START_TEST(test_actual_allowed)
+{
+    const allowed_case *c = &allowed_cases[_i];
+    char *origin = apr_pstrdup(pool, c->origin);
+    cors_decision d = decide(policy, "GET", origin, NULL, NULL);
+
+    ck_assert_int_eq(d.kind, CORS_KIND_ACTUAL);
+    ck_assert_msg(d.allowed == 1, "'%s' refused: %s", c->origin, cors_reason_name(d.reason));
+    ck_assert_int_eq(d.reason, CORS_REASON_ALLOWED);
+    ck_assert_ptr_nonnull(d.rule);
+    ck_assert_int_eq(d.rule->kind, c->kind);
+    ck_assert_str_eq(d.rule->text, c->rule_text);
+    ck_assert_str_eq(d.allow_origin, c->origin); /* the raw request value */
+    ck_assert_pstr_eq(d.allow_credentials, "true");
+    ck_assert_pstr_eq(d.expose_headers, "Date");
+    ck_assert_pstr_eq(d.vary, CORS_VARY_ACTUAL);
+    /* preflight-only headers */
+    ck_assert_ptr_null(d.allow_methods);
+    ck_assert_ptr_null(d.allow_headers);
+    ck_assert_ptr_null(d.max_age);
+}
+END_TEST
+
+/* ---- actual requests: refused -------------------------------------------------------- */
+
+typedef struct {
+    const char *origin;
+    cors_reason reason;
+    cors_origin_status origin_status; /* checked for ORIGIN_MALFORMED */
+} denied_case;
+
+static const denied_case denied_cases[] = {
+    /* look-alikes of an exact origin */
+    {"https://dashboard.example.com.evil.com", CORS_REASON_ORIGIN_NOT_ALLOWED, 0},
+    {"https://dashboardXexample.com", CORS_REASON_ORIGIN_NOT_ALLOWED, 0},
+    {"https://evildashboard.example.com", CORS_REASON_ORIGIN_NOT_ALLOWED, 0},
+    /* same host, other scheme or port */
+    {"http://dashboard.example.com", CORS_REASON_ORIGIN_NOT_ALLOWED, 0},
+    {"https://dashboard.example.com:8443", CORS_REASON_ORIGIN_NOT_ALLOWED, 0},
+    /* the opaque origin, not named in the policy */
+    {"null", CORS_REASON_ORIGIN_NULL, 0},
+    /* not one serialized origin */
+    {"https://dashboard.example.com, https://evil.com", CORS_REASON_ORIGIN_MALFORMED,
+     CORS_ORIGIN_LIST},
+    {"https://dashboard.example.com/", CORS_REASON_ORIGIN_MALFORMED, CORS_ORIGIN_PATH},
+    {"https://evil.com@dashboard.example.com", CORS_REASON_ORIGIN_MALFORMED, CORS_ORIGIN_USERINFO},
+    /* the pattern covers one label only, and the whole origin */
+    {"https://a.b.apps.example.com", CORS_REASON_ORIGIN_NOT_ALLOWED, 0},
+    {"https://x.apps.example.com.evil.com", CORS_REASON_ORIGIN_NOT_ALLOWED, 0},
+    {"http://x.apps.example.com", CORS_REASON_ORIGIN_NOT_ALLOWED, 0},
+};
+
+START_TEST(test_actual_denied)
+{
+    const denied_case *c = &denied_cases[_i];
+    cors_decision d = decide(policy, "GET", c->origin, NULL, NULL);
+
+    ck_assert_int_eq(d.kind, CORS_KIND_ACTUAL);
+    ck_assert_msg(d.allowed == 0, "'%s' allowed", c->origin);
+    ck_assert_msg(d.reason == c->reason, "'%s': reason %s, want %s", c->origin,
+                  cors_reason_name(d.reason), cors_reason_name(c->reason));
+    if (c->reason == CORS_REASON_ORIGIN_MALFORMED) {
+        ck_assert_int_eq(d.origin_status, c->origin_status);
+    }
+    ck_assert_ptr_null(d.rule);
+    ck_assert_ptr_null(d.allow_origin);
+    ck_assert_pstr_eq(d.vary, CORS_VARY_ACTUAL);
+}
+END_TEST
+
+/* ---- preflights ------------------------------------------------------------------------ */
+
+START_TEST(test_preflight_allowed)
+{
+    cors_decision d =
+        decide(policy, "OPTIONS", "https://dashboard.example.com", "GET", "authorization");
+
+    ck_assert_int_eq(d.kind, CORS_KIND_PREFLIGHT);
+    ck_assert_msg(d.allowed == 1, "refused: %s", cors_reason_name(d.reason));
+    ck_assert_int_eq(d.reason, CORS_REASON_ALLOWED);
+    ck_assert_pstr_eq(d.allow_origin, "https://dashboard.example.com");
+    ck_assert_pstr_eq(d.allow_methods, DEFAULT_METHODS);
+    ck_assert_pstr_eq(d.allow_headers, DEFAULT_HEADERS);
+    ck_assert_pstr_eq(d.max_age, "600");
+    ck_assert_pstr_eq(d.allow_credentials, "true");
+    ck_assert_ptr_null(d.expose_headers); /* actual requests only */
+    ck_assert_pstr_eq(d.vary, CORS_VARY_PREFLIGHT);
+}
+END_TEST
+
+/* Requested headers absent or empty: nothing to check. */
+START_TEST(test_preflight_no_headers)
+{
+    static const char *const headers[] = {NULL, "", "Content-Type, X-CSRF-Token"};
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        cors_decision d =
+            decide(policy, "OPTIONS", "https://x.apps.example.com", "PATCH", headers[i]);
+        ck_assert_int_eq(d.kind, CORS_KIND_PREFLIGHT);
+        ck_assert_msg(d.allowed == 1, "headers '%s' refused: %s",
+                      headers[i] ? headers[i] : "(none)", cors_reason_name(d.reason));
+        ck_assert_int_eq(d.rule->kind, CORS_RULE_REGEX);
+    }
+}
+END_TEST
+
+typedef struct {
+    const char *request_method;
+    const char *request_headers;
+    cors_reason reason;
+    const char *detail; /* NULL: not checked */
+} preflight_denied_case;
+
+static const preflight_denied_case preflight_denied_cases[] = {
+    /* methods are case-sensitive and must be configured */
+    {"TRACE", NULL, CORS_REASON_METHOD_NOT_ALLOWED, "TRACE"},
+    {"patch", NULL, CORS_REASON_METHOD_NOT_ALLOWED, "patch"},
+    {"GET, DELETE", NULL, CORS_REASON_METHOD_NOT_ALLOWED, NULL},
+    /* every requested header must be allowed */
+    {"GET", "x-custom-header", CORS_REASON_HEADER_NOT_ALLOWED, "x-custom-header"},
+    {"GET", "content-type,x-custom-header", CORS_REASON_HEADER_NOT_ALLOWED, "x-custom-header"},
+    /* not a header list */
+    {"GET", "content type", CORS_REASON_HEADERS_MALFORMED, NULL},
+};
+
+START_TEST(test_preflight_denied)
+{
+    const preflight_denied_case *c = &preflight_denied_cases[_i];
+    const char *rm = apr_pstrdup(pool, c->request_method);
+    const char *rh = c->request_headers ? apr_pstrdup(pool, c->request_headers) : NULL;
+    cors_decision d = decide(policy, "OPTIONS", "https://dashboard.example.com", rm, rh);
+
+    ck_assert_int_eq(d.kind, CORS_KIND_PREFLIGHT);
+    ck_assert_int_eq(d.allowed, 0);
+    ck_assert_msg(d.reason == c->reason, "%s / %s: reason %s, want %s", c->request_method,
+                  c->request_headers ? c->request_headers : "(none)", cors_reason_name(d.reason),
+                  cors_reason_name(c->reason));
+    if (c->detail != NULL) {
+        /* detail points into the request, at the refused name */
+        const char *in = c->reason == CORS_REASON_METHOD_NOT_ALLOWED ? rm : rh;
+        ck_assert_ptr_nonnull(d.detail);
+        ck_assert_uint_eq(d.detail_len, strlen(c->detail));
+        ck_assert_msg(d.detail >= in && d.detail + d.detail_len <= in + strlen(in),
+                      "detail not inside the request value");
+        ck_assert_msg(memcmp(d.detail, c->detail, d.detail_len) == 0, "detail '%.*s', want '%s'",
+                      (int)d.detail_len, d.detail, c->detail);
+    }
+    ck_assert_ptr_null(d.allow_methods);
+    ck_assert_ptr_null(d.allow_headers);
+}
+END_TEST
+
+/* 8 KiB of commas is refused as malformed, cheaply. */
+START_TEST(test_preflight_huge_headers)
+{
+    char *commas = apr_palloc(pool, 8192 + 1);
+    cors_decision d;
+
+    memset(commas, ',', 8192);
+    commas[8192] = '\0';
+    d = decide(policy, "OPTIONS", "https://dashboard.example.com", "GET", commas);
+    ck_assert_int_eq(d.kind, CORS_KIND_PREFLIGHT);
+    ck_assert_int_eq(d.allowed, 0);
+    ck_assert_int_eq(d.reason, CORS_REASON_HEADERS_MALFORMED);
+    /* no detail, or one inside the request value: never stale memory */
+    ck_assert_msg(d.detail == NULL ||
+                      (d.detail >= commas && d.detail + d.detail_len <= commas + 8192),
+                  "detail points outside the request");
+    ck_assert_ptr_null(d.allow_origin);
+}
+END_TEST
+
+START_TEST(test_preflight_denied_origin)
+{
+    cors_decision d = decide(policy, "OPTIONS", "https://evil.com", "GET", NULL);
+
+    ck_assert_int_eq(d.kind, CORS_KIND_PREFLIGHT);
+    ck_assert_int_eq(d.allowed, 0);
+    ck_assert_int_eq(d.reason, CORS_REASON_ORIGIN_NOT_ALLOWED);
+    ck_assert_ptr_null(d.allow_origin);
+    ck_assert_ptr_null(d.allow_methods);
+    ck_assert_ptr_nonnull(d.vary);
+}
+END_TEST
+
+/* OPTIONS without Access-Control-Request-Method is an ordinary request. */
+START_TEST(test_options_without_request_method)
+{
+    cors_decision d = decide(policy, "OPTIONS", "https://dashboard.example.com", NULL, NULL);
+
+    ck_assert_int_eq(d.kind, CORS_KIND_ACTUAL);
+    ck_assert_int_eq(d.allowed, 1);
+    ck_assert_ptr_null(d.allow_methods);
+    ck_assert_pstr_eq(d.vary, CORS_VARY_ACTUAL);
+}
+END_TEST
+
+/* Access-Control-Request-Method on a non-OPTIONS request is not a preflight. */
+START_TEST(test_get_with_request_method)
+{
+    cors_decision d = decide(policy, "GET", "https://dashboard.example.com", "DELETE", NULL);
+
+    ck_assert_int_eq(d.kind, CORS_KIND_ACTUAL);
+    ck_assert_int_eq(d.allowed, 1);
+    ck_assert_ptr_null(d.allow_methods);
+}
+END_TEST
+
+/* A pattern hitting its match limit refuses the origin and says why. */
+START_TEST(test_regex_limit)
+{
+    cors_policy *p = cors_policy_make(pool);
+    cors_decision d;
+
+    ck_assert_ptr_null(
+        cors_policy_add_pattern(pool, p, "https://([a-z0-9]+)+\\.example\\.com", "t:9"));
+    d = decide(p, "GET", "https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_x.example.com", NULL, NULL);
+    ck_assert_int_eq(d.allowed, 0);
+    ck_assert_int_eq(d.reason, CORS_REASON_REGEX_LIMIT);
+    ck_assert_ptr_null(d.allow_origin);
+}
+END_TEST
+
+/* ---- `*` ------------------------------------------------------------------------------ */
+
+static cors_policy *wildcard_policy(int credentials)
+{
+    cors_policy *p = cors_policy_make(pool);
+
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "*", "t:5"));
+    p->credentials = credentials;
+    return cors_policy_merge(pool, cors_policy_make(pool), p);
+}
+
+START_TEST(test_wildcard)
+{
+    static const char *const origins[] = {
+        "https://anything.example.org",
+        "http://localhost:3000",
+        "chrome-extension://abcdefgh",
+    };
+    cors_policy *p = wildcard_policy(0);
+    cors_decision d;
+    int i;
+
+    for (i = 0; i < N_ELEMS(origins); i++) {
+        d = decide(p, "GET", origins[i], NULL, NULL);
+        ck_assert_msg(d.allowed == 1, "'%s' refused: %s", origins[i], cors_reason_name(d.reason));
+        ck_assert_int_eq(d.rule->kind, CORS_RULE_ANY);
+        ck_assert_pstr_eq(d.allow_origin, "*");
+        ck_assert_ptr_null(d.allow_credentials);
+    }
+
+    d = decide(p, "OPTIONS", "https://anything.example.org", "PUT", "content-type");
+    ck_assert_int_eq(d.kind, CORS_KIND_PREFLIGHT);
+    ck_assert_int_eq(d.allowed, 1);
+    ck_assert_pstr_eq(d.allow_origin, "*");
+    ck_assert_ptr_null(d.allow_credentials);
+
+    /* `*` does not cover the opaque origin, nor malformed values */
+    d = decide(p, "GET", "null", NULL, NULL);
+    ck_assert_int_eq(d.allowed, 0);
+    ck_assert_int_eq(d.reason, CORS_REASON_ORIGIN_NULL);
+    ck_assert_ptr_null(d.allow_origin);
+    d = decide(p, "GET", "https://a.example.com, https://b.example.com", NULL, NULL);
+    ck_assert_int_eq(d.allowed, 0);
+    ck_assert_int_eq(d.reason, CORS_REASON_ORIGIN_MALFORMED);
+    ck_assert_ptr_null(d.allow_origin);
+}
+END_TEST
+
+/* cors_policy_check refuses this policy, but deciding must still be safe. */
+START_TEST(test_wildcard_credentials)
+{
+    cors_policy *p = wildcard_policy(1);
+    cors_decision d = decide(p, "GET", "https://anything.example.org", NULL, NULL);
+
+    ck_assert_int_eq(d.allowed, 0);
+    ck_assert_int_eq(d.reason, CORS_REASON_WILDCARD_CREDENTIALS);
+    ck_assert_ptr_null(d.allow_origin);
+    ck_assert_ptr_null(d.allow_credentials);
+}
+END_TEST
+
+/* A policy naming `null` allows it, without credentials. */
+START_TEST(test_null_named)
+{
+    cors_policy *p = cors_policy_make(pool);
+    cors_decision d;
+
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "null", "t:6"));
+    p->credentials = 0;
+    p = cors_policy_merge(pool, cors_policy_make(pool), p);
+    d = decide(p, "GET", "null", NULL, NULL);
+    ck_assert_int_eq(d.allowed, 1);
+    ck_assert_int_eq(d.rule->kind, CORS_RULE_NULL);
+    ck_assert_pstr_eq(d.allow_origin, "null");
+
+    /* and with credentials on it is refused like `*` */
+    p->credentials = 1;
+    d = decide(p, "GET", "null", NULL, NULL);
+    ck_assert_int_eq(d.allowed, 0);
+    ck_assert_int_eq(d.reason, CORS_REASON_WILDCARD_CREDENTIALS);
+    ck_assert_ptr_null(d.allow_origin);
+}
+END_TEST
+
+/* ---- names ------------------------------------------------------------------------------ */
+
+START_TEST(test_names)
+{
+    const char *names[CORS_REASON_WILDCARD_CREDENTIALS + 1];
+    int i, j;
+
+    for (i = 0; i <= CORS_REASON_WILDCARD_CREDENTIALS; i++) {
+        names[i] = cors_reason_name((cors_reason)i);
+        ck_assert_msg(names[i] != NULL && names[i][0] != '\0', "reason %d has no name", i);
+        for (j = 0; j < i; j++) {
+            ck_assert_msg(strcmp(names[i], names[j]) != 0, "reasons %d and %d are both '%s'", j, i,
+                          names[i]);
+        }
+    }
+    ck_assert_str_eq(cors_reason_name(CORS_REASON_ALLOWED), "allowed");
+    ck_assert_str_eq(cors_reason_name(CORS_REASON_ORIGIN_NOT_ALLOWED), "origin-not-allowed");
+
+    for (i = 0; i <= CORS_KIND_PREFLIGHT; i++) {
+        names[i] = cors_kind_name((cors_kind)i);
+        ck_assert_msg(names[i] != NULL && names[i][0] != '\0', "kind %d has no name", i);
+        for (j = 0; j < i; j++) {
+            ck_assert_msg(strcmp(names[i], names[j]) != 0, "kinds %d and %d are both '%s'", j, i,
+                          names[i]);
+        }
+    }
+}
+END_TEST
+
+Suite *decision_suite(void)
+{
+    Suite *s = suite_create("decision");
+    TCase *tc;
+
+    tc = tcase_create("actual");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_no_origin);
+    tcase_add_loop_test(tc, test_actual_allowed, 0, N_ELEMS(allowed_cases));
+    tcase_add_loop_test(tc, test_actual_denied, 0, N_ELEMS(denied_cases));
+    tcase_add_test(tc, test_options_without_request_method);
+    tcase_add_test(tc, test_get_with_request_method);
+    tcase_add_test(tc, test_regex_limit);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("preflight");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_preflight_allowed);
+    tcase_add_test(tc, test_preflight_no_headers);
+    tcase_add_loop_test(tc, test_preflight_denied, 0, N_ELEMS(preflight_denied_cases));
+    tcase_add_test(tc, test_preflight_huge_headers);
+    tcase_add_test(tc, test_preflight_denied_origin);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("wildcard");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_wildcard);
+    tcase_add_test(tc, test_wildcard_credentials);
+    tcase_add_test(tc, test_null_named);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("names");
+    tcase_add_test(tc, test_names);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
