@@ -2,24 +2,42 @@
  * Request hooks: decide once, let allowed preflights past authentication,
  * answer them, and log each denial once.
  */
+#include <string.h>
+
 #include <http_protocol.h>
 #include <http_request.h>
 
 #include "mod_k8s_cors_private.h"
 
 /* Log fields copied from the request are capped, so a hostile Origin cannot
- * flood the log. Escaping is httpd's: the error log escapes quotes,
- * backslashes and control bytes of every message (ap_escape_errorlog_item),
- * so escaping here too would double it. */
+ * flood the log, and their double quotes are written as \x22, so it cannot
+ * close a quoted field and forge the fields after it. httpd's error log
+ * escapes backslashes and control bytes itself (ap_escape_errorlog_item),
+ * but not quotes. */
 #define LOG_FIELD_MAX 128
 
 static const char *log_field(apr_pool_t *pool, const char *value, size_t len)
 {
+    size_t shown = len > LOG_FIELD_MAX ? LOG_FIELD_MAX : len;
+    char *out, *p;
+
     if (value == NULL)
         return "-";
-    if (len > LOG_FIELD_MAX)
-        return apr_pstrcat(pool, apr_pstrmemdup(pool, value, LOG_FIELD_MAX), "...", NULL);
-    return apr_pstrmemdup(pool, value, len);
+    out = p = apr_palloc(pool, shown * 4 + sizeof("..."));
+    for (size_t i = 0; i < shown; i++) {
+        if (value[i] == '"') {
+            memcpy(p, "\\x22", 4);
+            p += 4;
+        } else {
+            *p++ = value[i];
+        }
+    }
+    if (shown < len) {
+        memcpy(p, "...", 3);
+        p += 3;
+    }
+    *p = '\0';
+    return out;
 }
 
 static void log_denial(request_rec *r, const cors_decision *d, const char *origin)
