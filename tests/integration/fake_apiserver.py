@@ -1,0 +1,531 @@
+#!/usr/bin/python3
+"""A small fake kube-apiserver for the mod_k8s_cors integration tests and demo.
+
+It answers like kube-apiserver on the few paths the tests and the demo use:
+
+  GET /version, /healthz, /livez, /readyz   no authentication needed
+  /api/...  /apis/...  (everything else)    needs "Authorization: Bearer TOKEN",
+                                            else 401 with a kube Status JSON
+  GET /api/v1/namespaces                    NamespaceList (default, kube-system,
+                                            kube-public)
+  GET /api/v1/namespaces?watch=1&events=N   chunked watch stream: one event at
+                                            once, then one every 5 seconds, N in
+                                            all (default 3)
+  GET /api/v1/namespaces/NAME               one Namespace, or 404
+  GET /api/v1/namespaces/broken             500 Status JSON (InternalError)
+  GET /api/v1/namespaces/garbage            a line that is not HTTP, then the
+                                            connection is closed
+  POST, PUT, PATCH, DELETE                  201 (POST) or 200 JSON echo of what
+                                            was done; the body is read and dropped
+
+With --cors-allowed-origins it also behaves like kube-apiserver's own CORS
+filter (--cors-allowed-origins): an Origin matched by one of the regular
+expressions gets Access-Control-* headers, and an OPTIONS from it is answered
+204 before authentication.
+
+Every request received on the API port is counted. The control port (plain
+HTTP on 127.0.0.1) serves:
+
+  GET  /stats                     {"total": N, "by_method": {...}, "by_path": {...}}
+  POST /reset                     zero the counters
+  POST /cors?origins=LIST         switch kube-style CORS on with a comma-separated
+                                  list of regular expressions (URL-encoded);
+                                  an empty list switches it off
+  GET  /cors                      the current list
+
+Both servers listen on 127.0.0.1 only. SIGTERM or SIGINT shuts it down cleanly
+(the pid file is removed).
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_TOKEN = "demo-token"
+WATCH_EVENT_INTERVAL_SECONDS = 5.0
+DEFAULT_WATCH_EVENTS = 3
+
+KUBE_CORS_ALLOW_METHODS = "POST, GET, OPTIONS, PUT, DELETE, PATCH"
+KUBE_CORS_ALLOW_HEADERS = ("Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, "
+                           "Authorization, X-Requested-With, If-Modified-Since")
+KUBE_CORS_EXPOSE_HEADERS = "Date"
+
+PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
+NAMESPACE_NAMES = ("default", "kube-system", "kube-public")
+GARBAGE_LINE = b"this is not an HTTP response \x00\x01\x02 garbage\r\n"
+
+VERSION_INFO = {
+    "major": "1",
+    "minor": "30",
+    "gitVersion": "v1.30.0-fake",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2024-01-01T00:00:00Z",
+    "goVersion": "go1.22.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+
+def compact_json(value):
+    """Serializes like kube-apiserver: no spaces."""
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+
+
+def kube_status(code, reason, message):
+    """A kube metav1.Status failure object."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+
+
+def namespace_object(name, index):
+    """One v1.Namespace as kube-apiserver serializes it."""
+    return {
+        "kind": "Namespace",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": name,
+            "uid": "00000000-0000-4000-8000-%012d" % (index + 1),
+            "resourceVersion": str(10 + index),
+            "creationTimestamp": "2024-01-01T00:00:00Z",
+            "labels": {"kubernetes.io/metadata.name": name},
+        },
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }
+
+
+def namespace_list():
+    """The v1.NamespaceList served for GET /api/v1/namespaces."""
+    items = []
+    for index, name in enumerate(NAMESPACE_NAMES):
+        item = namespace_object(name, index)
+        del item["kind"], item["apiVersion"]
+        items.append(item)
+    return {"kind": "NamespaceList", "apiVersion": "v1",
+            "metadata": {"resourceVersion": "100"}, "items": items}
+
+
+def watch_event(sequence):
+    """The sequence-th event of a namespace watch: ADDED for each namespace
+    first, then MODIFIED ones, round-robin."""
+    index = sequence % len(NAMESPACE_NAMES)
+    event_type = "ADDED" if sequence < len(NAMESPACE_NAMES) else "MODIFIED"
+    namespace = namespace_object(NAMESPACE_NAMES[index], index)
+    namespace["metadata"]["resourceVersion"] = str(100 + sequence)
+    return {"type": event_type, "object": namespace}
+
+
+class FakeState:
+    """What both ports share: the counters and the kube-style CORS setting."""
+
+    def __init__(self, token, cors_patterns):
+        self.token = token
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._cors_patterns = []
+        self._cors_texts = []
+        self.set_cors(cors_patterns)
+        self.reset()
+
+    def reset(self):
+        with self._lock:
+            self._total = 0
+            self._by_method = {}
+            self._by_path = {}
+
+    def count(self, method, path):
+        with self._lock:
+            self._total += 1
+            self._by_method[method] = self._by_method.get(method, 0) + 1
+            self._by_path[path] = self._by_path.get(path, 0) + 1
+
+    def stats(self):
+        with self._lock:
+            return {"total": self._total, "by_method": dict(self._by_method),
+                    "by_path": dict(self._by_path)}
+
+    def set_cors(self, patterns):
+        """Compiles and installs the list; raises re.error on a bad pattern."""
+        texts = [p.strip() for p in patterns if p.strip()]
+        compiled = [re.compile(text) for text in texts]
+        with self._lock:
+            self._cors_texts = texts
+            self._cors_patterns = compiled
+
+    def cors_texts(self):
+        with self._lock:
+            return list(self._cors_texts)
+
+    def origin_allowed(self, origin):
+        """kube's rule: any pattern found anywhere in a non-empty Origin."""
+        if not origin:
+            return False
+        with self._lock:
+            patterns = list(self._cors_patterns)
+        return any(pattern.search(origin) for pattern in patterns)
+
+
+class JsonHandlerBase(BaseHTTPRequestHandler):
+    """Shared plumbing: HTTP/1.1 keep-alive, JSON replies, body draining."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-kube-apiserver/1.0"
+    timeout = 120  # an idle keep-alive connection's thread ends after this
+
+    def version_string(self):
+        return self.server_version
+
+    @property
+    def state(self):
+        return self.server.state
+
+    def log_message(self, format, *args):  # noqa: A002 (BaseHTTPRequestHandler's name)
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def split_target(self):
+        parts = urllib.parse.urlsplit(self.path)
+        return parts.path or "/", urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+
+    def drain_body(self):
+        """Reads and drops the request body; returns its length in bytes."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            total = 0
+            while True:
+                size_line = self.rfile.readline(65537)
+                size = int(size_line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return total
+                self.rfile.read(size)
+                self.rfile.readline(65537)
+                total += size
+        length = int(self.headers.get("Content-Length") or 0)
+        remaining = length
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 65536))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+        return length
+
+    def send_json(self, code, value, extra_headers=(), head_only=False):
+        body = compact_json(value)
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, header_value in extra_headers:
+            self.send_header(name, header_value)
+        self.end_headers()
+        if not head_only:
+            self.wfile.write(body)
+
+    def send_empty(self, code):
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class ApiHandler(JsonHandlerBase):
+    """The kube-apiserver look-alike on the API port."""
+
+    def parse_request(self):
+        if not super().parse_request():
+            return False
+        path, _ = self.split_target()
+        self.state.count(self.command, path)
+        return True
+
+    def do_GET(self):
+        self.handle_api_request()
+
+    def do_HEAD(self):
+        self.handle_api_request()
+
+    def do_POST(self):
+        self.handle_api_request()
+
+    def do_PUT(self):
+        self.handle_api_request()
+
+    def do_PATCH(self):
+        self.handle_api_request()
+
+    def do_DELETE(self):
+        self.handle_api_request()
+
+    def do_OPTIONS(self):
+        self.handle_api_request()
+
+    # -- the filter chain, in kube-apiserver's order: CORS, authn, handler --
+
+    def handle_api_request(self):
+        body_length = self.drain_body()
+        path, query = self.split_target()
+        self.cors_headers = []
+        origin = self.headers.get("Origin", "")
+        if self.state.origin_allowed(origin):
+            self.cors_headers = [
+                ("Access-Control-Allow-Origin", origin),
+                ("Access-Control-Allow-Methods", KUBE_CORS_ALLOW_METHODS),
+                ("Access-Control-Allow-Headers", KUBE_CORS_ALLOW_HEADERS),
+                ("Access-Control-Expose-Headers", KUBE_CORS_EXPOSE_HEADERS),
+                ("Access-Control-Allow-Credentials", "true"),
+            ]
+            if self.command == "OPTIONS":
+                self.send_response(204)
+                for name, value in self.cors_headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                return
+
+        if path in PUBLIC_PATHS:
+            self.serve_public(path)
+            return
+        if self.headers.get("Authorization", "") != "Bearer " + self.state.token:
+            self.reply(401, kube_status(401, "Unauthorized", "Unauthorized"))
+            return
+        self.serve_authenticated(path, query, body_length)
+
+    def reply(self, code, value):
+        self.send_json(code, value, self.cors_headers, head_only=self.command == "HEAD")
+
+    def serve_public(self, path):
+        if self.command not in ("GET", "HEAD"):
+            self.reply(405, kube_status(405, "MethodNotAllowed",
+                                        "the server does not allow this method on the requested resource"))
+        elif path == "/version":
+            self.reply(200, VERSION_INFO)
+        else:
+            body = b"ok"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in self.cors_headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+    def serve_authenticated(self, path, query, body_length):
+        method = self.command
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            self.reply(201 if method == "POST" else 200, {
+                "kind": "FakeEcho",
+                "apiVersion": "v1",
+                "method": method,
+                "path": path,
+                "query": urllib.parse.urlsplit(self.path).query,
+                "contentType": self.headers.get("Content-Type", ""),
+                "bodyBytes": body_length,
+            })
+            return
+        if method not in ("GET", "HEAD"):
+            self.reply(405, kube_status(405, "MethodNotAllowed",
+                                        "the server does not allow this method on the requested resource"))
+            return
+
+        if path == "/api":
+            self.reply(200, {"kind": "APIVersions", "versions": ["v1"],
+                             "serverAddressByClientCIDRs": [
+                                 {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]})
+        elif path == "/api/v1":
+            self.reply(200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
+                {"name": "namespaces", "singularName": "namespace", "namespaced": False,
+                 "kind": "Namespace", "verbs": ["create", "delete", "get", "list", "patch",
+                                                "update", "watch"], "shortNames": ["ns"]}]})
+        elif path == "/apis":
+            self.reply(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+        elif path == "/api/v1/namespaces":
+            watch = query.get("watch", [""])[-1].lower()
+            if watch in ("1", "true"):
+                self.serve_watch(query)
+            else:
+                self.reply(200, namespace_list())
+        elif path == "/api/v1/namespaces/broken":
+            self.reply(500, kube_status(500, "InternalError",
+                                        "Internal error occurred: the fake apiserver was asked to fail"))
+        elif path == "/api/v1/namespaces/garbage":
+            self.serve_garbage()
+        elif path.startswith("/api/v1/namespaces/") and path.count("/") == 4:
+            name = path.rsplit("/", 1)[1]
+            if name in NAMESPACE_NAMES:
+                self.reply(200, namespace_object(name, NAMESPACE_NAMES.index(name)))
+            else:
+                self.reply(404, dict(kube_status(404, "NotFound", 'namespaces "%s" not found' % name),
+                                     details={"name": name, "kind": "namespaces"}))
+        else:
+            self.reply(404, kube_status(404, "NotFound", "the server could not find the requested resource"))
+
+    def serve_watch(self, query):
+        """A chunked watch stream, each event flushed as soon as it is written."""
+        try:
+            event_count = max(1, int(query.get("events", [str(DEFAULT_WATCH_EVENTS)])[-1]))
+        except ValueError:
+            event_count = DEFAULT_WATCH_EVENTS
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        for name, value in self.cors_headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        try:
+            for sequence in range(event_count):
+                if sequence > 0 and self.state.stopping.wait(WATCH_EVENT_INTERVAL_SECONDS):
+                    return
+                line = compact_json(watch_event(sequence)) + b"\n"
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away: a watch ends like that
+
+    def serve_garbage(self):
+        """Breaks the protocol: a line that is not a status line, then close."""
+        self.close_connection = True
+        try:
+            self.wfile.write(GARBAGE_LINE)
+            self.wfile.flush()
+        except OSError:
+            pass
+
+
+class ControlHandler(JsonHandlerBase):
+    """The control API: counters and the CORS switch."""
+
+    def do_GET(self):
+        self.drain_body()
+        path, _ = self.split_target()
+        if path == "/stats":
+            self.send_json(200, self.state.stats())
+        elif path == "/cors":
+            self.send_json(200, {"origins": self.state.cors_texts()})
+        else:
+            self.send_json(404, {"error": "unknown control path " + path})
+
+    def do_POST(self):
+        self.drain_body()
+        path, query = self.split_target()
+        if path == "/reset":
+            self.state.reset()
+            self.send_json(200, self.state.stats())
+        elif path == "/cors":
+            origins = query.get("origins", [""])[-1]
+            try:
+                self.state.set_cors(origins.split(","))
+            except re.error as error:
+                self.send_json(400, {"error": "bad regular expression: %s" % error})
+                return
+            self.send_json(200, {"origins": self.state.cors_texts()})
+        else:
+            self.send_json(404, {"error": "unknown control path " + path})
+
+
+class FakeHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port, handler_class, state, verbose):
+        self.state = state
+        self.verbose = verbose
+        super().__init__((LOOPBACK, port), handler_class)
+
+    def handle_error(self, request, client_address):
+        if self.verbose:
+            super().handle_error(request, client_address)
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(
+        prog="fake_apiserver.py",
+        description="A fake kube-apiserver on 127.0.0.1 for testing and demonstrating mod_k8s_cors: "
+                    "/version without authentication, /api/v1/namespaces (list, watch, write) "
+                    "behind a bearer token, error paths (/api/v1/namespaces/broken -> 500, "
+                    "/api/v1/namespaces/garbage -> not HTTP), optional kube-style CORS, and a "
+                    "control port with request counters.",
+        epilog="Control port: GET /stats, POST /reset, POST /cors?origins=REGEX,REGEX (empty: off), "
+               "GET /cors. Stops cleanly on SIGTERM or SIGINT.")
+    parser.add_argument("--port", type=int, required=True,
+                        help="API port on 127.0.0.1 (0: any free port, printed on startup)")
+    parser.add_argument("--control-port", type=int, required=True,
+                        help="control API port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--token", default=DEFAULT_TOKEN,
+                        help="bearer token that /api/... requires (default: %(default)s)")
+    parser.add_argument("--cors-allowed-origins", default="", metavar="REGEXLIST",
+                        help="comma-separated regular expressions, like kube-apiserver's flag: "
+                             "an Origin one of them matches gets kube's CORS headers")
+    parser.add_argument("--pidfile", help="write the process id here; removed on shutdown")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    try:
+        state = FakeState(arguments.token, arguments.cors_allowed_origins.split(","))
+    except re.error as error:
+        print("fake_apiserver: bad --cors-allowed-origins: %s" % error, file=sys.stderr)
+        return 2
+
+    stop_requested = threading.Event()
+
+    def request_stop(signum, frame):
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    api_server = FakeHTTPServer(arguments.port, ApiHandler, state, arguments.verbose)
+    control_server = FakeHTTPServer(arguments.control_port, ControlHandler, state, arguments.verbose)
+    servers = (api_server, control_server)
+    threads = [threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                                daemon=True) for server in servers]
+    for thread in threads:
+        thread.start()
+    if arguments.pidfile:
+        with open(arguments.pidfile, "w") as pidfile:
+            pidfile.write("%d\n" % os.getpid())
+    print("fake_apiserver: API on http://%s:%d, control on http://%s:%d"
+          % (LOOPBACK, api_server.server_address[1], LOOPBACK, control_server.server_address[1]),
+          flush=True)
+
+    try:
+        while not stop_requested.wait(1.0):
+            pass
+    finally:
+        state.stopping.set()
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        for thread in threads:
+            thread.join(timeout=5)
+        if arguments.pidfile:
+            try:
+                os.unlink(arguments.pidfile)
+            except FileNotFoundError:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
