@@ -20,17 +20,17 @@ typedef enum {
 typedef enum {
     CORS_REASON_NO_ORIGIN = 0,
     CORS_REASON_ALLOWED,
-    CORS_REASON_ORIGIN_MALFORMED,   /* not one serialized origin */
-    CORS_REASON_ORIGIN_NULL,        /* "null", not named in the policy */
-    CORS_REASON_ORIGIN_NOT_ALLOWED, /* well-formed, matches no rule */
-    CORS_REASON_REGEX_LIMIT,        /* a pattern hit its match limit */
-    CORS_REASON_METHOD_NOT_ALLOWED, /* preflight: requested method not allowed */
-    CORS_REASON_HEADER_NOT_ALLOWED, /* preflight: a requested header not allowed */
-    CORS_REASON_HEADERS_MALFORMED,  /* preflight: header list too long or not tokens */
+    CORS_REASON_ORIGIN_MALFORMED,     /* not one serialized origin */
+    CORS_REASON_ORIGIN_NULL,          /* "null", not named in the policy */
+    CORS_REASON_ORIGIN_NOT_ALLOWED,   /* well-formed, matches no rule */
+    CORS_REASON_REGEX_LIMIT,          /* a pattern hit its match limit */
+    CORS_REASON_METHOD_NOT_ALLOWED,   /* preflight: requested method not allowed */
+    CORS_REASON_HEADER_NOT_ALLOWED,   /* preflight: a requested header not allowed */
+    CORS_REASON_HEADERS_MALFORMED,    /* preflight: header list too long or not tokens */
     CORS_REASON_WILDCARD_CREDENTIALS, /* `*` or `null` matched while credentials are on */
 } cors_reason;
 
-#define CORS_VARY_ACTUAL "Origin"
+#define CORS_VARY_ACTUAL    "Origin"
 #define CORS_VARY_PREFLIGHT "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 
 /* What arrived, as the request carries it. Strings are NUL-terminated and

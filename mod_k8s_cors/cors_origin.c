@@ -28,7 +28,8 @@ unsigned cors_scheme_default_port(const char *scheme, size_t len)
 {
     if ((len == 4 && memcmp(scheme, "http", 4) == 0) || (len == 2 && memcmp(scheme, "ws", 2) == 0))
         return 80;
-    if ((len == 5 && memcmp(scheme, "https", 5) == 0) || (len == 3 && memcmp(scheme, "wss", 3) == 0))
+    if ((len == 5 && memcmp(scheme, "https", 5) == 0) ||
+        (len == 3 && memcmp(scheme, "wss", 3) == 0))
         return 443;
     return 0;
 }

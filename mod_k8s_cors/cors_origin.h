@@ -18,16 +18,16 @@
 
 typedef enum {
     CORS_ORIGIN_OK = 0,
-    CORS_ORIGIN_NULL,         /* the literal "null" (an opaque origin) */
-    CORS_ORIGIN_EMPTY,        /* empty value */
-    CORS_ORIGIN_TOO_LONG,     /* over CORS_ORIGIN_MAX_LEN */
-    CORS_ORIGIN_BAD_BYTE,     /* control byte, non-ASCII, quote, backslash ... */
-    CORS_ORIGIN_LIST,         /* comma or whitespace: several origins, or a merged header */
-    CORS_ORIGIN_BAD_SCHEME,   /* missing or malformed scheme, or no "://" */
-    CORS_ORIGIN_USERINFO,     /* "user@host" */
-    CORS_ORIGIN_BAD_HOST,     /* empty label, bad character, malformed IPv6 literal */
-    CORS_ORIGIN_BAD_PORT,     /* empty, leading zero, out of range */
-    CORS_ORIGIN_PATH,         /* path, trailing slash, query or fragment */
+    CORS_ORIGIN_NULL,       /* the literal "null" (an opaque origin) */
+    CORS_ORIGIN_EMPTY,      /* empty value */
+    CORS_ORIGIN_TOO_LONG,   /* over CORS_ORIGIN_MAX_LEN */
+    CORS_ORIGIN_BAD_BYTE,   /* control byte, non-ASCII, quote, backslash ... */
+    CORS_ORIGIN_LIST,       /* comma or whitespace: several origins, or a merged header */
+    CORS_ORIGIN_BAD_SCHEME, /* missing or malformed scheme, or no "://" */
+    CORS_ORIGIN_USERINFO,   /* "user@host" */
+    CORS_ORIGIN_BAD_HOST,   /* empty label, bad character, malformed IPv6 literal */
+    CORS_ORIGIN_BAD_PORT,   /* empty, leading zero, out of range */
+    CORS_ORIGIN_PATH,       /* path, trailing slash, query or fragment */
 } cors_origin_status;
 
 typedef struct {

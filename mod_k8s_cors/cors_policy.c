@@ -10,8 +10,8 @@
 
 #include "cors_policy.h"
 
-static const char *const default_method_names[] = {"POST", "GET", "OPTIONS", "PUT", "DELETE",
-                                                   "PATCH"};
+static const char *const default_method_names[] = {"POST", "GET",    "OPTIONS",
+                                                   "PUT",  "DELETE", "PATCH"};
 static const char *const default_header_names[] = {
     "Content-Type",  "Content-Length",   "Accept-Encoding",  "X-CSRF-Token",
     "Authorization", "X-Requested-With", "If-Modified-Since"};
@@ -20,10 +20,13 @@ static const char *const default_expose_names[] = {"Date"};
 const cors_token_list cors_default_methods = {
     default_method_names, 6, NULL, "POST, GET, OPTIONS, PUT, DELETE, PATCH", 0, 0};
 const cors_token_list cors_default_headers = {
-    default_header_names, 7, NULL,
+    default_header_names,
+    7,
+    NULL,
     "Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization, "
     "X-Requested-With, If-Modified-Since",
-    1, 0};
+    1,
+    0};
 const cors_token_list cors_default_expose_headers = {default_expose_names, 1, NULL, "Date", 1, 0};
 
 cors_policy *cors_policy_make(apr_pool_t *pool)
@@ -149,11 +152,12 @@ const char *cors_policy_check(apr_pool_t *pool, const cors_policy *policy)
                             "K8sCorsAllowCredentials Off",
                             policy->any->source);
     if (policy->null_origin != NULL)
-        return apr_psprintf(pool,
-                            "%s: allowed origin \"null\" together with credentials: any page can "
-                            "get an opaque origin (sandboxed iframe, data: URL), so this lets every "
-                            "site make credentialed requests; set K8sCorsAllowCredentials Off",
-                            policy->null_origin->source);
+        return apr_psprintf(
+            pool,
+            "%s: allowed origin \"null\" together with credentials: any page can "
+            "get an opaque origin (sandboxed iframe, data: URL), so this lets every "
+            "site make credentialed requests; set K8sCorsAllowCredentials Off",
+            policy->null_origin->source);
     return NULL;
 }
 

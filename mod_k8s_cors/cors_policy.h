@@ -22,12 +22,12 @@
 #define CORS_UNSET (-1)
 
 /* Defaults, equal to kube-apiserver's (staging/.../server/filters/cors.go). */
-extern const cors_token_list cors_default_methods;        /* POST, GET, OPTIONS, PUT, DELETE, PATCH */
-extern const cors_token_list cors_default_headers;        /* Content-Type, ..., If-Modified-Since */
+extern const cors_token_list cors_default_methods; /* POST, GET, OPTIONS, PUT, DELETE, PATCH */
+extern const cors_token_list cors_default_headers; /* Content-Type, ..., If-Modified-Since */
 extern const cors_token_list cors_default_expose_headers; /* Date */
-#define CORS_DEFAULT_CREDENTIALS 1
-#define CORS_DEFAULT_MAX_AGE_TEXT "600" /* seconds; kube sends none, browsers then use 5 s */
-#define CORS_MAX_AGE_LIMIT 86400L /* longest any browser honours (Firefox) */
+#define CORS_DEFAULT_CREDENTIALS  1
+#define CORS_DEFAULT_MAX_AGE_TEXT "600"  /* seconds; kube sends none, browsers then use 5 s */
+#define CORS_MAX_AGE_LIMIT        86400L /* longest any browser honours (Firefox) */
 
 typedef enum {
     CORS_RULE_EXACT, /* one serialized origin */
@@ -83,7 +83,8 @@ const char *cors_policy_set_max_age(apr_pool_t *pool, cors_policy *policy, const
 cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const cors_policy *add);
 
 /* Checks combinations that are only wrong together (`*` or `null` with
- * credentials). Returns NULL or an error naming the rule's source. */
+ * credentials; unset credentials count as the default, on). Returns NULL
+ * or an error naming the rule's source. */
 const char *cors_policy_check(apr_pool_t *pool, const cors_policy *policy);
 
 /* Effective values, defaults applied. */

@@ -72,8 +72,8 @@ const char *cors_regex_compile(apr_pool_t *pool, const char *pattern, cors_regex
     *out = NULL;
     if (pattern[0] == '\0')
         return "empty regular expression";
-    code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &error, &offset,
-                         NULL);
+    code =
+        pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &error, &offset, NULL);
     if (code == NULL) {
         pcre2_get_error_message(error, message, sizeof(message));
         return apr_psprintf(pool, "invalid regular expression \"%s\": %s at offset %lu", pattern,

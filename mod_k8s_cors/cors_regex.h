@@ -16,8 +16,8 @@
 /* Limits for one match. Origins are at most CORS_ORIGIN_MAX_LEN bytes, so a
  * sane pattern needs a few hundred steps; these only stop catastrophic
  * backtracking in a bad pattern. */
-#define CORS_REGEX_MATCH_LIMIT 100000
-#define CORS_REGEX_DEPTH_LIMIT 10000
+#define CORS_REGEX_MATCH_LIMIT    100000
+#define CORS_REGEX_DEPTH_LIMIT    10000
 #define CORS_REGEX_HEAP_LIMIT_KIB 1024
 
 typedef struct cors_regex cors_regex;

@@ -47,8 +47,7 @@ static slot *find_slot(slot *slots, size_t capacity, const char *key, size_t len
     size_t mask = capacity - 1;
     for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
         slot *s = &slots[i];
-        if (s->key == NULL ||
-            (s->hash == hash && s->len == len && memcmp(s->key, key, len) == 0))
+        if (s->key == NULL || (s->hash == hash && s->len == len && memcmp(s->key, key, len) == 0))
             return s;
     }
 }

@@ -18,15 +18,15 @@
 /* Bounds for Access-Control-Request-Headers. Browsers send the CORS-unsafe
  * names only, lower-cased, sorted and comma-joined; a real request carries a
  * handful. Anything past these bounds is refused without further work. */
-#define CORS_ACRH_MAX_LEN 2048
+#define CORS_ACRH_MAX_LEN   2048
 #define CORS_ACRH_MAX_NAMES 64
-#define CORS_TOKEN_MAX_LEN 128
+#define CORS_TOKEN_MAX_LEN  128
 
 typedef struct {
     const char *const *names; /* as configured */
     int count;
     cors_strset *lookup; /* key: name, lower-cased when case-insensitive; NULL: scan names */
-    const char *joined;        /* "A, B, C": the header value to send */
+    const char *joined;  /* "A, B, C": the header value to send */
     int case_insensitive;
     int wildcard; /* the list is "*" */
 } cors_token_list;
@@ -56,7 +56,9 @@ typedef enum {
 
 /* Checks every name of an Access-Control-Request-Headers value against
  * allowed. Elements are separated by commas with optional whitespace; empty
- * elements are skipped but counted. On a failure other than TOO_LONG,
+ * elements are skipped but counted (a trailing one is not). A "*" list
+ * allows any name except Authorization, which Fetch requires by name.
+ * On a failure other than TOO_LONG,
  * *bad and *bad_len point at the offending element inside value. */
 cors_list_status cors_request_headers_check(const cors_token_list *allowed, const char *value,
                                             size_t len, const char **bad, size_t *bad_len);

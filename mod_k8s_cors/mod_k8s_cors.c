@@ -32,18 +32,11 @@ static void register_hooks(apr_pool_t *pool)
     ap_hook_insert_error_filter(k8s_cors_insert_filter, NULL, NULL, APR_HOOK_LAST);
     /* CONTENT_SET: after content filters, before HTTP_HEADER serializes the
      * headers, as mod_headers does. */
-    ap_register_output_filter(K8S_CORS_FILTER, k8s_cors_output_filter, NULL,
-                              AP_FTYPE_CONTENT_SET);
+    ap_register_output_filter(K8S_CORS_FILTER, k8s_cors_output_filter, NULL, AP_FTYPE_CONTENT_SET);
 }
 
 /* Not AP_DECLARE_MODULE: mod_k8s_cors_private.h already does APLOG_USE_MODULE. */
 module AP_MODULE_DECLARE_DATA k8s_cors_module = {
-    STANDARD20_MODULE_STUFF,
-    k8s_cors_create_dir_conf,
-    k8s_cors_merge_dir_conf,
-    NULL,
-    NULL,
-    k8s_cors_directives,
-    register_hooks,
-    AP_MODULE_FLAG_NONE,
+    STANDARD20_MODULE_STUFF, k8s_cors_create_dir_conf, k8s_cors_merge_dir_conf, NULL, NULL,
+    k8s_cors_directives,     register_hooks,           AP_MODULE_FLAG_NONE,
 };

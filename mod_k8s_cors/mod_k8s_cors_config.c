@@ -104,7 +104,7 @@ static const char *set_max_age(cmd_parms *cmd, void *dir_conf, const char *secon
     return error ? directive_error(cmd, error) : NULL;
 }
 
-#define SCOPE (RSRC_CONF | ACCESS_CONF)
+#define SCOPE            (RSRC_CONF | ACCESS_CONF)
 #define LIST_FIELD(name) ((void *)(uintptr_t)APR_OFFSETOF(cors_policy, name))
 
 const command_rec k8s_cors_directives[] = {

@@ -19,9 +19,9 @@
  * sent (kube-apiserver with its own --cors-allowed-origins) are dropped, or
  * the browser would see two Access-Control-Allow-Origin values and refuse. */
 static const char *const cors_response_headers[] = {
-    "Access-Control-Allow-Origin",  "Access-Control-Allow-Credentials",
-    "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
-    "Access-Control-Expose-Headers", "Access-Control-Max-Age",
+    "Access-Control-Allow-Origin",          "Access-Control-Allow-Credentials",
+    "Access-Control-Allow-Methods",         "Access-Control-Allow-Headers",
+    "Access-Control-Expose-Headers",        "Access-Control-Max-Age",
     "Access-Control-Allow-Private-Network",
 };
 
@@ -58,8 +58,8 @@ static void merge_vary(request_rec *r, const char *list)
 {
     while (*list) {
         const char *end = strchr(list, ',');
-        char *token = end ? apr_pstrmemdup(r->pool, list, (size_t)(end - list))
-                          : apr_pstrdup(r->pool, list);
+        char *token =
+            end ? apr_pstrmemdup(r->pool, list, (size_t)(end - list)) : apr_pstrdup(r->pool, list);
         if (apr_table_do(vary_has_token, token, r->headers_out, "Vary", NULL) &&
             apr_table_do(vary_has_token, token, r->err_headers_out, "Vary", NULL))
             apr_table_mergen(r->headers_out, "Vary", token);

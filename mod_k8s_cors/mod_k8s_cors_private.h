@@ -19,7 +19,7 @@ extern module AP_MODULE_DECLARE_DATA k8s_cors_module;
 /* Our log lines carry a "KCnnnn" tag so tests and operators can grep them. */
 #define K8S_CORS_LOGNO(n) "KC" #n ": "
 
-#define K8S_CORS_FILTER "K8S_CORS"
+#define K8S_CORS_FILTER            "K8S_CORS"
 #define K8S_CORS_PREFLIGHT_HANDLER "k8s-cors-preflight"
 
 /* Per-directory configuration (server config, <VirtualHost>, <Location>). */

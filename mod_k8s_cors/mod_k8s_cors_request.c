@@ -42,23 +42,22 @@ static const char *log_field(apr_pool_t *pool, const char *value, size_t len)
 
 static void log_denial(request_rec *r, const cors_decision *d, const char *origin)
 {
-    const char *rule = d->rule ? apr_psprintf(r->pool, " rule=\"%s\" (%s)",
-                                              log_field(r->pool, d->rule->text,
-                                                        strlen(d->rule->text)),
-                                              d->rule->source)
-                               : "";
-    const char *detail = d->detail ? apr_pstrcat(r->pool, " refused=\"",
-                                                 log_field(r->pool, d->detail, d->detail_len),
-                                                 "\"", NULL)
-                                   : "";
-    ap_log_rerror(APLOG_MARK, d->reason == CORS_REASON_REGEX_LIMIT ? APLOG_WARNING : APLOG_INFO,
-                  0, r,
-                  K8S_CORS_LOGNO(0100) "denied CORS %s: origin=\"%s\" method=%s path=\"%s\" "
-                                       "reason=%s%s%s",
-                  cors_kind_name(d->kind), log_field(r->pool, origin, strlen(origin)),
-                  log_field(r->pool, r->method, strlen(r->method)),
-                  log_field(r->pool, r->uri, strlen(r->uri)), cors_reason_name(d->reason), detail,
-                  rule);
+    const char *rule = d->rule
+                           ? apr_psprintf(r->pool, " rule=\"%s\" (%s)",
+                                          log_field(r->pool, d->rule->text, strlen(d->rule->text)),
+                                          d->rule->source)
+                           : "";
+    const char *detail = d->detail
+                             ? apr_pstrcat(r->pool, " refused=\"",
+                                           log_field(r->pool, d->detail, d->detail_len), "\"", NULL)
+                             : "";
+    ap_log_rerror(
+        APLOG_MARK, d->reason == CORS_REASON_REGEX_LIMIT ? APLOG_WARNING : APLOG_INFO, 0, r,
+        K8S_CORS_LOGNO(0100) "denied CORS %s: origin=\"%s\" method=%s path=\"%s\" "
+                             "reason=%s%s%s",
+        cors_kind_name(d->kind), log_field(r->pool, origin, strlen(origin)),
+        log_field(r->pool, r->method, strlen(r->method)),
+        log_field(r->pool, r->uri, strlen(r->uri)), cors_reason_name(d->reason), detail, rule);
 }
 
 k8s_cors_request_state *k8s_cors_find_state(request_rec *r)
@@ -104,13 +103,12 @@ int k8s_cors_header_parser(request_rec *r)
     if (!state->decision.allowed)
         log_denial(r, &state->decision, origin);
     else
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      K8S_CORS_LOGNO(0101) "allowed CORS %s: origin=\"%s\" rule=\"%s\" (%s)",
-                      cors_kind_name(state->decision.kind),
-                      log_field(r->pool, origin, strlen(origin)),
-                      log_field(r->pool, state->decision.rule->text,
-                                strlen(state->decision.rule->text)),
-                      state->decision.rule->source);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_DEBUG, 0, r,
+            K8S_CORS_LOGNO(0101) "allowed CORS %s: origin=\"%s\" rule=\"%s\" (%s)",
+            cors_kind_name(state->decision.kind), log_field(r->pool, origin, strlen(origin)),
+            log_field(r->pool, state->decision.rule->text, strlen(state->decision.rule->text)),
+            state->decision.rule->source);
 
     if (state->decision.kind == CORS_KIND_PREFLIGHT) {
         if (!state->decision.allowed)
@@ -123,8 +121,7 @@ int k8s_cors_header_parser(request_rec *r)
 static int is_allowed_preflight(request_rec *r)
 {
     k8s_cors_request_state *state = ap_get_module_config(r->request_config, &k8s_cors_module);
-    return state != NULL && state->decision.kind == CORS_KIND_PREFLIGHT &&
-           state->decision.allowed;
+    return state != NULL && state->decision.kind == CORS_KIND_PREFLIGHT && state->decision.allowed;
 }
 
 int k8s_cors_access_checker_ex(request_rec *r)
