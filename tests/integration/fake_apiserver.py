@@ -15,6 +15,18 @@ It answers like kube-apiserver on the few paths the tests and the demo use:
   GET /api/v1/namespaces/broken             500 Status JSON (InternalError)
   GET /api/v1/namespaces/garbage            a line that is not HTTP, then the
                                             connection is closed
+  GET /api/v1/namespaces/slow?seconds=N     waits N seconds (default 10), then 200
+  GET /api/v1/namespaces/NS/pods/P/exec     (also attach, portforward) a WebSocket
+                                            upgrade (RFC 6455): 101 with
+                                            Sec-WebSocket-Accept and the first
+                                            offered v*.channel.k8s.io (or
+                                            *.portforward.k8s.io) subprotocol,
+                                            then every data frame is echoed back
+                                            until a close frame; without
+                                            "Upgrade: websocket" 400. The bearer
+                                            token may also come as kube's
+                                            subprotocol
+                                            base64url.bearer.authorization.k8s.io.<token>
   POST, PUT, PATCH, DELETE                  201 (POST) or 200 JSON echo of what
                                             was done; the body is read and dropped
 
@@ -26,7 +38,8 @@ expressions gets Access-Control-* headers, and an OPTIONS from it is answered
 Every request received on the API port is counted. The control port (plain
 HTTP on 127.0.0.1) serves:
 
-  GET  /stats                     {"total": N, "by_method": {...}, "by_path": {...}}
+  GET  /stats                     {"total": N, "by_method": {...}, "by_path": {...},
+                                   "websocket_upgrades": N, "websocket_frames": N}
   POST /reset                     zero the counters
   POST /cors?origins=LIST         switch kube-style CORS on with a comma-separated
                                   list of regular expressions (URL-encoded);
@@ -38,6 +51,8 @@ Both servers listen on 127.0.0.1 only. SIGTERM or SIGINT shuts it down cleanly
 """
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import re
@@ -60,6 +75,11 @@ KUBE_CORS_EXPOSE_HEADERS = "Date"
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
 NAMESPACE_NAMES = ("default", "kube-system", "kube-public")
 GARBAGE_LINE = b"this is not an HTTP response \x00\x01\x02 garbage\r\n"
+DEFAULT_SLOW_SECONDS = 10.0
+WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+WEBSOCKET_BEARER_PREFIX = "base64url.bearer.authorization.k8s.io."
+STREAM_SUBRESOURCE = re.compile(r"^/api/v1/namespaces/[^/]+/pods/[^/]+/(exec|attach|portforward)$")
+MAX_WEBSOCKET_PAYLOAD = 1 << 20
 
 VERSION_INFO = {
     "major": "1",
@@ -130,6 +150,50 @@ def watch_event(sequence):
     return {"type": event_type, "object": namespace}
 
 
+def websocket_frame(opcode, payload, mask_key=None):
+    """One final WebSocket frame; masked when mask_key (4 bytes) is given
+    (clients must mask, servers must not)."""
+    header = bytearray([0x80 | opcode])
+    mask_bit = 0x80 if mask_key else 0
+    length = len(payload)
+    if length < 126:
+        header.append(mask_bit | length)
+    elif length < 65536:
+        header.append(mask_bit | 126)
+        header += length.to_bytes(2, "big")
+    else:
+        header.append(mask_bit | 127)
+        header += length.to_bytes(8, "big")
+    if mask_key:
+        header += mask_key
+        payload = bytes(byte ^ mask_key[index % 4] for index, byte in enumerate(payload))
+    return bytes(header) + payload
+
+
+def read_websocket_frame(stream):
+    """Reads one frame from a file-like stream; returns (opcode, unmasked
+    payload) or None at end of stream. Fragments are returned one by one."""
+    head = stream.read(2)
+    if len(head) < 2:
+        return None
+    opcode = head[0] & 0x0F
+    masked = head[1] & 0x80
+    length = head[1] & 0x7F
+    if length == 126:
+        length = int.from_bytes(stream.read(2), "big")
+    elif length == 127:
+        length = int.from_bytes(stream.read(8), "big")
+    if length > MAX_WEBSOCKET_PAYLOAD:
+        raise ValueError("WebSocket frame of %d bytes" % length)
+    mask_key = stream.read(4) if masked else b""
+    payload = stream.read(length) if length else b""
+    if len(payload) < length or (masked and len(mask_key) < 4):
+        return None
+    if masked:
+        payload = bytes(byte ^ mask_key[index % 4] for index, byte in enumerate(payload))
+    return opcode, payload
+
+
 class FakeState:
     """What both ports share: the counters and the kube-style CORS setting."""
 
@@ -147,6 +211,13 @@ class FakeState:
             self._total = 0
             self._by_method = {}
             self._by_path = {}
+            self._websocket_upgrades = 0
+            self._websocket_frames = 0
+
+    def count_websocket(self, upgrades=0, frames=0):
+        with self._lock:
+            self._websocket_upgrades += upgrades
+            self._websocket_frames += frames
 
     def count(self, method, path):
         with self._lock:
@@ -157,7 +228,9 @@ class FakeState:
     def stats(self):
         with self._lock:
             return {"total": self._total, "by_method": dict(self._by_method),
-                    "by_path": dict(self._by_path)}
+                    "by_path": dict(self._by_path),
+                    "websocket_upgrades": self._websocket_upgrades,
+                    "websocket_frames": self._websocket_frames}
 
     def set_cors(self, patterns):
         """Compiles and installs the list; raises re.error on a bad pattern."""
@@ -298,10 +371,27 @@ class ApiHandler(JsonHandlerBase):
         if path in PUBLIC_PATHS:
             self.serve_public(path)
             return
-        if self.headers.get("Authorization", "") != "Bearer " + self.state.token:
+        if (self.headers.get("Authorization", "") != "Bearer " + self.state.token
+                and not self.websocket_token_valid()):
             self.reply(401, kube_status(401, "Unauthorized", "Unauthorized"))
             return
         self.serve_authenticated(path, query, body_length)
+
+    def websocket_protocols(self):
+        offered = ",".join(self.headers.get_all("Sec-WebSocket-Protocol") or [])
+        return [name.strip() for name in offered.split(",") if name.strip()]
+
+    def websocket_token_valid(self):
+        """kube's browser path: the bearer token as a WebSocket subprotocol."""
+        for name in self.websocket_protocols():
+            if name.startswith(WEBSOCKET_BEARER_PREFIX):
+                encoded = name[len(WEBSOCKET_BEARER_PREFIX):]
+                try:
+                    token = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+                except ValueError:
+                    return False
+                return token.decode("utf-8", "replace") == self.state.token
+        return False
 
     def reply(self, code, value):
         self.send_json(code, value, self.cors_headers, head_only=self.command == "HEAD")
@@ -363,6 +453,10 @@ class ApiHandler(JsonHandlerBase):
                                         "Internal error occurred: the fake apiserver was asked to fail"))
         elif path == "/api/v1/namespaces/garbage":
             self.serve_garbage()
+        elif path == "/api/v1/namespaces/slow":
+            self.serve_slow(query)
+        elif STREAM_SUBRESOURCE.match(path):
+            self.serve_websocket()
         elif path.startswith("/api/v1/namespaces/") and path.count("/") == 4:
             name = path.rsplit("/", 1)[1]
             if name in NAMESPACE_NAMES:
@@ -399,6 +493,69 @@ class ApiHandler(JsonHandlerBase):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client went away: a watch ends like that
+
+    def serve_slow(self, query):
+        """Answers after a delay, for upstream-timeout tests."""
+        try:
+            seconds = float(query.get("seconds", [str(DEFAULT_SLOW_SECONDS)])[-1])
+        except ValueError:
+            seconds = DEFAULT_SLOW_SECONDS
+        if self.state.stopping.wait(max(0.0, seconds)):
+            self.close_connection = True
+            return
+        try:
+            self.reply(200, namespace_object("slow", len(NAMESPACE_NAMES)))
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the proxy gave up first
+
+    def serve_websocket(self):
+        """The server side of an RFC 6455 handshake, then an echo of every
+        data frame until a close frame (or the peer goes away)."""
+        upgrade = self.headers.get("Upgrade", "").strip().lower()
+        connection_tokens = {token.strip().lower()
+                             for token in self.headers.get("Connection", "").split(",")}
+        key = self.headers.get("Sec-WebSocket-Key", "").strip()
+        if upgrade != "websocket" or "upgrade" not in connection_tokens or not key:
+            self.reply(400, kube_status(400, "BadRequest", "Upgrade request required"))
+            return
+        if self.headers.get("Sec-WebSocket-Version", "").strip() != "13":
+            self.send_response(426)
+            self.send_header("Sec-WebSocket-Version", "13")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        accept = base64.b64encode(hashlib.sha1(key.encode("ascii") + WEBSOCKET_GUID).digest())
+        chosen = next((name for name in self.websocket_protocols()
+                       if name.endswith(".k8s.io") and not name.startswith(WEBSOCKET_BEARER_PREFIX)),
+                      None)
+        self.close_connection = True
+        self.state.count_websocket(upgrades=1)
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept.decode("ascii"))
+        if chosen:
+            self.send_header("Sec-WebSocket-Protocol", chosen)
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            while True:
+                frame = read_websocket_frame(self.rfile)
+                if frame is None:
+                    return
+                opcode, payload = frame
+                self.state.count_websocket(frames=1)
+                if opcode == 0x8:  # close: echo it, then end
+                    self.wfile.write(websocket_frame(0x8, payload[:125]))
+                    self.wfile.flush()
+                    return
+                if opcode == 0x9:  # ping
+                    self.wfile.write(websocket_frame(0xA, payload[:125]))
+                elif opcode in (0x0, 0x1, 0x2):
+                    self.wfile.write(websocket_frame(opcode, payload))
+                self.wfile.flush()
+        except (OSError, ValueError):
+            return
 
     def serve_garbage(self):
         """Breaks the protocol: a line that is not a status line, then close."""
@@ -461,8 +618,9 @@ def parse_arguments(argv):
         description="A fake kube-apiserver on 127.0.0.1 for testing and demonstrating mod_k8s_cors: "
                     "/version without authentication, /api/v1/namespaces (list, watch, write) "
                     "behind a bearer token, error paths (/api/v1/namespaces/broken -> 500, "
-                    "/api/v1/namespaces/garbage -> not HTTP), optional kube-style CORS, and a "
-                    "control port with request counters.",
+                    "/api/v1/namespaces/garbage -> not HTTP, /api/v1/namespaces/slow -> late), "
+                    "WebSocket echo on pods/P/exec|attach|portforward, optional kube-style CORS, "
+                    "and a control port with request counters.",
         epilog="Control port: GET /stats, POST /reset, POST /cors?origins=REGEX,REGEX (empty: off), "
                "GET /cors. Stops cleanly on SIGTERM or SIGINT.")
     parser.add_argument("--port", type=int, required=True,

@@ -9,6 +9,13 @@ Environment (all optional):
                      (default: the repository root, two levels above this file)
   HTTPD              httpd binary (default /usr/sbin/apache2)
   HTTPD_MODULEDIR    directory of httpd's own modules (default /usr/lib/apache2/modules)
+  K8S_CORS_MODULE    the mod_k8s_cors.so to load (default: the one in K8S_CORS_BUILDDIR),
+                     e.g. a sanitizer build (tests/integration/run-asan)
+  K8S_CORS_HTTPD_PRELOAD
+                     LD_PRELOAD for every httpd this harness runs (e.g. libasan.so,
+                     which an ASan-instrumented module needs in an uninstrumented httpd)
+  K8S_CORS_KEEP_WORK set to 1 to keep every test module's servers' roots and logs
+                     (by default only a failing module's are kept)
 """
 
 import base64
@@ -34,6 +41,8 @@ FAKE_APISERVER_SCRIPT = HERE / "fake_apiserver.py"
 DEFAULT_TOKEN = "demo-token"
 DEFAULT_LOG_LEVEL = "warn k8s_cors:info"
 START_TIMEOUT_SECONDS = 10.0
+DEFAULT_MPM_LINES = ("StartServers 1", "ServerLimit 2", "ThreadsPerChild 16",
+                     "MaxRequestWorkers 32", "MinSpareThreads 8", "MaxSpareThreads 32")
 STOP_TIMEOUT_SECONDS = 15.0
 
 # httpd's modules the generated configuration loads, in load order.
@@ -73,7 +82,19 @@ def httpd_module_dir():
 
 
 def k8s_cors_module_path():
+    override = os.environ.get("K8S_CORS_MODULE")
+    if override:
+        return Path(override).resolve()
     return build_dir() / "mod_k8s_cors" / ".libs" / "mod_k8s_cors.so"
+
+
+def httpd_environment():
+    """The environment every httpd (and httpd -t, -k) runs with."""
+    environment = dict(os.environ)
+    preload = os.environ.get("K8S_CORS_HTTPD_PRELOAD")
+    if preload:
+        environment["LD_PRELOAD"] = preload
+    return environment
 
 
 def output_base():
@@ -99,6 +120,7 @@ def end_work_dir(keep):
     """Deletes the current work directory unless keep; returns its path."""
     global _current_work_dir
     finished, _current_work_dir = _current_work_dir, None
+    keep = keep or os.environ.get("K8S_CORS_KEEP_WORK") == "1"
     if finished is not None and not keep:
         shutil.rmtree(finished, ignore_errors=True)
     return finished
@@ -344,10 +366,13 @@ class Httpd:
     a free loopback port, and ends with the body the test supplies.
     """
 
-    def __init__(self, body=None, name="httpd", log_level=DEFAULT_LOG_LEVEL, load_k8s_cors=True):
+    def __init__(self, body=None, name="httpd", log_level=DEFAULT_LOG_LEVEL, load_k8s_cors=True,
+                 mpm_lines=None):
         self.name = name
         self.log_level = log_level
         self.load_k8s_cors = load_k8s_cors
+        # Lines inside <IfModule mpm_event_module>; None: DEFAULT_MPM_LINES.
+        self.mpm_lines = list(mpm_lines) if mpm_lines is not None else list(DEFAULT_MPM_LINES)
         self.port = free_port()
         self.root = make_private_dir(name)
         for subdir in ("conf", "logs", "run", "htdocs"):
@@ -404,12 +429,7 @@ class Httpd:
             "Timeout 60",
             "KeepAlive On",
             "<IfModule mpm_event_module>",
-            "    StartServers 1",
-            "    ServerLimit 2",
-            "    ThreadsPerChild 16",
-            "    MaxRequestWorkers 32",
-            "    MinSpareThreads 8",
-            "    MaxSpareThreads 32",
+            *("    " + line for line in self.mpm_lines),
             "</IfModule>",
             "# ---- body supplied by the test ----",
         ]
@@ -439,7 +459,8 @@ class Httpd:
             self.write_config(body)
         self.check_module_built()
         completed = subprocess.run(self.command("-t"), stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60,
+                                   env=httpd_environment())
         return completed.returncode, completed.stdout.decode("utf-8", "replace")
 
     def start(self, timeout=START_TIMEOUT_SECONDS):
@@ -449,7 +470,8 @@ class Httpd:
         self.check_module_built()
         with open(self.output_path, "ab") as output:
             self.process = subprocess.Popen(self.command("-DFOREGROUND"), stdin=subprocess.DEVNULL,
-                                            stdout=output, stderr=subprocess.STDOUT)
+                                            stdout=output, stderr=subprocess.STDOUT,
+                                            env=httpd_environment())
         _running_servers.append(self)
         if not wait_until(self._answers, timeout, interval=0.1) or self.process.poll() is not None:
             exited = self.process.poll()
@@ -485,6 +507,265 @@ class Httpd:
 
     def request(self, method, path, headers=None, body=None, timeout=15.0):
         return http_request(self.port, method, path, headers, body, timeout)
+
+    def raw_request(self, data, timeout=15.0):
+        """Sends data byte for byte (see raw_request)."""
+        return raw_request(self.port, data, timeout)
+
+    def graceful(self):
+        """httpd -k graceful with this server's -d and -f (httpd checks the
+        configuration, then signals the running parent). Returns (exit status,
+        output)."""
+        completed = subprocess.run(self.command("-k", "graceful"), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60,
+                                   env=httpd_environment())
+        return completed.returncode, completed.stdout.decode("utf-8", "replace")
+
+    def parent_pid(self):
+        return self.process.pid if self.process is not None else None
+
+    def child_pids(self):
+        """The pids of the parent's live child processes (httpd's workers)."""
+        return child_pids(self.parent_pid()) if self.parent_pid() else []
+
+    def error_log_size(self):
+        try:
+            return self.error_log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def error_log_since(self, offset):
+        """The error log's text after byte offset (see error_log_size)."""
+        try:
+            with open(self.error_log_path, "rb") as log:
+                log.seek(offset)
+                return log.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def crash_lines(self, offset=0):
+        """Error-log (and stdout/stderr) lines since offset that show a crash, a
+        child that died, a core error or a sanitizer report (see CRASH_MARKERS)."""
+        text = self.error_log_since(offset)
+        if offset == 0:
+            text += "\n" + read_text(self.output_path)
+        return crash_lines_in(text)
+
+
+# Markers of trouble in httpd's logs: a core error, a child that exited on a
+# signal (AH00052), a segfault, an abort, a sanitizer report.
+CRASH_MARKERS = ("[core:error]", "AH00052", "segfault", "Segmentation fault", "[core:emerg]",
+                 "AH00060", "exit signal", "AddressSanitizer", "LeakSanitizer",
+                 "UndefinedBehaviorSanitizer", "runtime error:", "SUMMARY: ")
+
+
+def crash_lines_in(text):
+    return [line for line in text.splitlines() if any(marker in line for marker in CRASH_MARKERS)]
+
+
+def child_pids(parent):
+    """Pids of the processes whose parent is parent, from /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces, split after ')'.
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == parent:
+            children.append(int(entry.name))
+    return sorted(children)
+
+
+def rss_kib(pid):
+    """VmRSS of pid in KiB, or None when it is gone."""
+    try:
+        for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+# ---- CORS on the wire ------------------------------------------------------------
+
+ACAO = "Access-Control-Allow-Origin"
+ACAC = "Access-Control-Allow-Credentials"
+ACAM = "Access-Control-Allow-Methods"
+ACAH = "Access-Control-Allow-Headers"
+ACMA = "Access-Control-Max-Age"
+ACEH = "Access-Control-Expose-Headers"
+PREFLIGHT_VARY = ("origin", "access-control-request-method", "access-control-request-headers")
+
+# What a response must carry (cors_wire_problems):
+CORS_ALLOWED_ACTUAL = "allowed-actual"        # one ACAO (the origin), one ACAC, one ACEH, Vary: Origin
+CORS_ALLOWED_PREFLIGHT = "allowed-preflight"  # one ACAO, ACAC, ACAM, ACAH, Max-Age; Vary: the three
+CORS_DENIED = "denied"                        # no Access-Control-* at all, Vary: Origin
+CORS_NONE = "none"                            # no Access-Control-* at all, Vary not required
+
+
+def access_control_headers(response):
+    """Every Access-Control-* (name, value) pair on the wire, duplicates kept."""
+    return response.headers_starting_with("Access-Control-")
+
+
+def cors_wire_problems(response, expected, origin=None, credentials=True):
+    """What is wrong with response's CORS headers, as a list of strings (empty:
+    all good). expected is one of the CORS_* outcomes above; origin is the
+    exact Access-Control-Allow-Origin an allowed outcome must echo. Every
+    Access-Control-* header is counted, duplicates included."""
+    problems = []
+    found = access_control_headers(response)
+    counts = {}
+    for name, _ in found:
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
+
+    def want_one(name, value=None):
+        values = response.header_values(name)
+        if len(values) != 1:
+            problems.append("%d %s headers %r, expected one" % (len(values), name, values))
+        elif value is not None and values[0] != value:
+            problems.append("%s is %r, expected %r" % (name, values[0], value))
+
+    if expected in (CORS_DENIED, CORS_NONE):
+        if found:
+            problems.append("Access-Control-* headers on a %s response: %r" % (expected, found))
+    elif expected == CORS_ALLOWED_ACTUAL:
+        want_one(ACAO, origin)
+        wanted = {ACAO.lower(), ACEH.lower()}
+        if credentials:
+            want_one(ACAC, "true")
+            wanted.add(ACAC.lower())
+        want_one(ACEH)
+        extra = sorted(set(counts) - wanted)
+        if extra:
+            problems.append("unexpected headers on an actual response: %s" % extra)
+    elif expected == CORS_ALLOWED_PREFLIGHT:
+        want_one(ACAO, origin)
+        wanted = {ACAO.lower(), ACAM.lower(), ACAH.lower(), ACMA.lower()}
+        if credentials:
+            want_one(ACAC, "true")
+            wanted.add(ACAC.lower())
+        for name in (ACAM, ACAH, ACMA):
+            want_one(name)
+        extra = sorted(set(counts) - wanted)
+        if extra:
+            problems.append("unexpected headers on a preflight response: %s" % extra)
+    else:
+        raise ValueError("unknown CORS outcome %r" % expected)
+    vary = response.vary_tokens()
+    if expected == CORS_ALLOWED_PREFLIGHT:
+        missing = [token for token in PREFLIGHT_VARY if token not in vary]
+        if missing:
+            problems.append("Vary lacks %s (Vary: %r)" % (missing, response.header_values("Vary")))
+    elif expected != CORS_NONE and "origin" not in vary:
+        problems.append("Vary lacks Origin (Vary: %r)" % response.header_values("Vary"))
+    return problems
+
+
+# ---- raw HTTP/1.1 ----------------------------------------------------------------
+
+
+def _as_bytes(value):
+    return value if isinstance(value, bytes) else value.encode("latin-1")
+
+
+def build_raw_request(method, target, headers=(), body=None, host="127.0.0.1", close=True):
+    """Request bytes exactly as given: headers is a list of (name, value) pairs
+    of str (latin-1) or bytes, sent in order, duplicates and all; nothing is
+    checked or escaped, so a value may carry CR, LF, NUL or an obs-fold. Host
+    (unless None or given in headers), Connection: close (with close) and,
+    with a body, Content-Length are added."""
+    lines = [b"%s %s HTTP/1.1" % (_as_bytes(method), _as_bytes(target))]
+    names = {_as_bytes(name).lower() for name, _ in headers}
+    if host is not None and b"host" not in names:
+        lines.append(b"Host: " + _as_bytes(host))
+    for name, value in headers:
+        lines.append(_as_bytes(name) + b": " + _as_bytes(value))
+    if close and b"connection" not in names:
+        lines.append(b"Connection: close")
+    if body is not None:
+        body = _as_bytes(body)
+        if b"content-length" not in names:
+            lines.append(b"Content-Length: %d" % len(body))
+    return b"\r\n".join(lines) + b"\r\n\r\n" + (body or b"")
+
+
+class RawResponse(Response):
+    """A Response parsed from raw bytes; raw_head keeps the status line and
+    header block exactly as received."""
+
+    def __init__(self, status, reason, headers, body, raw_head):
+        super().__init__(status, reason, headers, body)
+        self.raw_head = raw_head
+
+
+def parse_raw_response(data, request_method="GET"):
+    """Parses one HTTP/1.x response from data (the bytes up to the peer's close
+    or more). Header names and values are decoded as latin-1; a continuation
+    line (obs-fold) is kept as its own ("", line) pair so a test sees it."""
+    head, separator, rest = data.partition(b"\r\n\r\n")
+    if not separator:
+        raise HarnessError("no complete response head in %d bytes: %r" % (len(data), data[:300]))
+    lines = head.split(b"\r\n")
+    status_parts = lines[0].split(b" ", 2)
+    if len(status_parts) < 2 or not status_parts[0].startswith(b"HTTP/"):
+        raise HarnessError("not an HTTP status line: %r" % lines[0])
+    status = int(status_parts[1])
+    reason = status_parts[2].decode("latin-1") if len(status_parts) > 2 else ""
+    headers = []
+    for line in lines[1:]:
+        if line[:1] in (b" ", b"\t") or b":" not in line:
+            headers.append(("", line.decode("latin-1")))
+            continue
+        name, _, value = line.partition(b":")
+        headers.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
+    lowered = {name.lower(): value for name, value in headers}
+    if request_method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        body = b""
+    elif "chunked" in lowered.get("transfer-encoding", "").lower():
+        body, position = b"", 0
+        while True:
+            line_end = rest.index(b"\r\n", position)
+            size = int(rest[position:line_end].split(b";")[0].strip() or b"0", 16)
+            position = line_end + 2
+            if size == 0:
+                break
+            body += rest[position:position + size]
+            position += size + 2
+    elif "content-length" in lowered:
+        body = rest[:int(lowered["content-length"])]
+    else:
+        body = rest
+    return RawResponse(status, reason, headers, body, head + b"\r\n\r\n")
+
+
+def raw_request(port, data, timeout=15.0, request_method=None):
+    """Sends data as-is on a new connection to 127.0.0.1:port, reads until the
+    server closes (send Connection: close, see build_raw_request) and parses
+    the first response. request_method defaults to data's first word."""
+    if request_method is None:
+        request_method = data.split(b" ", 1)[0].decode("latin-1")
+    chunks = []
+    with socket.create_connection((LOOPBACK, port), timeout=timeout) as sock:
+        sock.sendall(data)
+        deadline = time.monotonic() + timeout
+        while True:
+            sock.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise HarnessError("the response did not end within %.0f s" % timeout)
+    return parse_raw_response(b"".join(chunks), request_method)
 
 
 # ---- the runner ------------------------------------------------------------------
