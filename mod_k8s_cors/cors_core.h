@@ -12,5 +12,6 @@
 #include "cors_tokens.h"
 #include "cors_policy.h"
 #include "cors_decision.h"
+#include "cors_lint.h"
 
 #endif

@@ -14,9 +14,9 @@ static void deny(cors_decision *out, cors_reason reason)
 }
 
 /* Preflight: the requested method and every requested header must be
- * allowed. Returns 1 when they are. */
-static int check_preflight(const cors_policy *policy, const cors_request *request,
-                           cors_decision *out)
+ * allowed for the origin's rule. Returns 1 when they are. */
+static int check_preflight(const cors_policy *policy, const cors_rule *rule,
+                           const cors_request *request, cors_decision *out)
 {
     const char *bad;
     size_t bad_len;
@@ -24,7 +24,8 @@ static int check_preflight(const cors_policy *policy, const cors_request *reques
     const char *headers = request->request_headers;
 
     if (!cors_is_method_token(request->request_method, method_len) ||
-        !cors_token_list_has(cors_policy_methods(policy), request->request_method, method_len)) {
+        !cors_token_list_has(cors_effective_methods(policy, rule), request->request_method,
+                             method_len)) {
         out->detail = request->request_method;
         out->detail_len = method_len;
         deny(out, CORS_REASON_METHOD_NOT_ALLOWED);
@@ -32,8 +33,8 @@ static int check_preflight(const cors_policy *policy, const cors_request *reques
     }
     if (headers == NULL)
         return 1;
-    switch (cors_request_headers_check(cors_policy_headers(policy), headers, strlen(headers), &bad,
-                                       &bad_len)) {
+    switch (cors_request_headers_check(cors_effective_headers(policy, rule), headers,
+                                       strlen(headers), &bad, &bad_len)) {
     case CORS_LIST_OK:
         return 1;
     case CORS_LIST_NOT_ALLOWED:
@@ -52,11 +53,56 @@ static int check_preflight(const cors_policy *policy, const cors_request *reques
     return 0;
 }
 
+/* The headers that let the browser read the response. */
+static void grant(const cors_policy *policy, const cors_rule *rule, const cors_request *request,
+                  cors_decision *out)
+{
+    int credentials = cors_effective_credentials(policy, rule);
+    out->allow_origin = rule->kind == CORS_RULE_ANY ? "*" : request->origin;
+    out->allow_credentials = credentials ? "true" : NULL;
+    if (out->kind == CORS_KIND_PREFLIGHT) {
+        out->allow_methods = cors_effective_methods(policy, rule)->joined;
+        out->allow_headers = cors_effective_headers(policy, rule)->joined;
+        out->max_age = cors_effective_max_age_text(policy, rule);
+        if (request->request_private_network != NULL &&
+            strcmp(request->request_private_network, "true") == 0 &&
+            cors_effective_private_network(policy, rule))
+            out->allow_private_network = "true";
+    } else {
+        out->expose_headers = cors_effective_expose(policy, rule)->joined;
+    }
+}
+
+static int is_same_origin(const cors_request *request, const cors_origin *origin)
+{
+    cors_origin self;
+    if (request->self_origin == NULL ||
+        cors_origin_parse(request->self_origin, strlen(request->self_origin), &self) !=
+            CORS_ORIGIN_OK)
+        return 0;
+    return self.len == origin->len && memcmp(self.text, origin->text, self.len) == 0;
+}
+
+/* A denied origin: refused at the gateway when the location rejects
+ * denied origins, and always for upgrades, which browsers never check. */
+static void deny_origin(const cors_policy *policy, const cors_request *request, cors_decision *out,
+                        cors_reason reason)
+{
+    deny(out, reason);
+    if (out->kind == CORS_KIND_ACTUAL &&
+        (request->upgrade || cors_policy_denied_origin(policy) == CORS_DENIED_REJECT))
+        out->refuse_status = 403;
+    /* A denied preflight is always answered 403 by the gateway. */
+    if (out->kind == CORS_KIND_PREFLIGHT)
+        out->refuse_status = 403;
+}
+
 void cors_decide(const cors_policy *policy, const cors_request *request, cors_decision *out)
 {
     cors_origin origin;
     const cors_rule *rule;
-    int credentials;
+    size_t origin_len;
+    int asks_pna;
 
     memset(out, 0, sizeof(*out));
     if (request->origin == NULL || request->origin[0] == '\0') {
@@ -64,60 +110,80 @@ void cors_decide(const cors_policy *policy, const cors_request *request, cors_de
         out->reason = CORS_REASON_NO_ORIGIN;
         return;
     }
+    origin_len = strlen(request->origin);
+    out->origin_status = cors_origin_parse(request->origin, origin_len, &origin);
+    if (out->origin_status == CORS_ORIGIN_OK && is_same_origin(request, &origin)) {
+        /* Browsers send Origin on same-origin POST, PUT, DELETE too: not a
+         * CORS request, never refused for being one. */
+        out->kind = CORS_KIND_NONE;
+        out->reason = CORS_REASON_SAME_ORIGIN;
+        return;
+    }
     out->kind = (request->request_method != NULL && request->request_method[0] != '\0' &&
                  strcmp(request->method, "OPTIONS") == 0)
                     ? CORS_KIND_PREFLIGHT
                     : CORS_KIND_ACTUAL;
-    out->vary = out->kind == CORS_KIND_PREFLIGHT ? CORS_VARY_PREFLIGHT : CORS_VARY_ACTUAL;
+    asks_pna = out->kind == CORS_KIND_PREFLIGHT && request->request_private_network != NULL;
+    out->vary = out->kind != CORS_KIND_PREFLIGHT ? CORS_VARY_ACTUAL
+                : asks_pna                       ? CORS_VARY_PREFLIGHT_PNA
+                                                 : CORS_VARY_PREFLIGHT;
 
-    out->origin_status = cors_origin_parse(request->origin, strlen(request->origin), &origin);
     if (out->origin_status == CORS_ORIGIN_NULL) {
-        /* Only an explicit "null" entry admits the opaque origin: `*` and
-         * patterns never do. */
+        /* Only an explicit "null" entry admits the opaque origin: `*`,
+         * patterns and kube entries never do. */
         if (policy->null_origin == NULL) {
-            deny(out, CORS_REASON_ORIGIN_NULL);
+            deny_origin(policy, request, out, CORS_REASON_ORIGIN_NULL);
             return;
         }
         rule = policy->null_origin;
-    } else if (out->origin_status != CORS_ORIGIN_OK) {
-        deny(out, CORS_REASON_ORIGIN_MALFORMED);
-        return;
     } else {
-        switch (cors_policy_match(policy, &origin, &rule)) {
+        switch (cors_policy_match_raw(policy, request->origin, origin_len,
+                                      out->origin_status == CORS_ORIGIN_OK ? &origin : NULL,
+                                      &rule)) {
         case CORS_MATCH_RULE:
             break;
         case CORS_MATCH_LIMIT:
             out->rule = rule;
-            deny(out, CORS_REASON_REGEX_LIMIT);
+            deny_origin(policy, request, out, CORS_REASON_REGEX_LIMIT);
             return;
         case CORS_MATCH_NONE:
-            deny(out, CORS_REASON_ORIGIN_NOT_ALLOWED);
+            deny_origin(policy, request, out,
+                        out->origin_status == CORS_ORIGIN_OK ? CORS_REASON_ORIGIN_NOT_ALLOWED
+                                                             : CORS_REASON_ORIGIN_MALFORMED);
             return;
         }
     }
     out->rule = rule;
 
-    credentials = cors_policy_credentials(policy);
-    if (credentials && (rule->kind == CORS_RULE_ANY || rule->kind == CORS_RULE_NULL)) {
+    if (cors_effective_credentials(policy, rule) &&
+        (rule->kind == CORS_RULE_ANY || rule->kind == CORS_RULE_NULL)) {
         /* Refused at configuration time; kept safe here whatever the merge
          * of nested sections produced. */
-        deny(out, CORS_REASON_WILDCARD_CREDENTIALS);
+        deny_origin(policy, request, out, CORS_REASON_WILDCARD_CREDENTIALS);
         return;
     }
-    if (out->kind == CORS_KIND_PREFLIGHT && !check_preflight(policy, request, out))
+    if (out->kind == CORS_KIND_PREFLIGHT) {
+        if (!check_preflight(policy, rule, request, out)) {
+            out->refuse_status = 403;
+            return;
+        }
+    } else if (!cors_method_allowed(cors_effective_methods(policy, rule), request->method,
+                                    strlen(request->method))) {
+        /* An allowed origin using a method its rule does not allow: refused
+         * before the API server. The CORS headers stay, so the page can read
+         * why (a read-only dashboard's DELETE gets a readable 405). */
+        out->detail = request->method;
+        out->detail_len = strlen(request->method);
+        deny(out, CORS_REASON_METHOD_NOT_ALLOWED);
+        out->refuse_status = cors_policy_method_status(policy);
+        if (out->refuse_status == 405)
+            out->allow = cors_effective_methods(policy, rule)->joined;
+        grant(policy, rule, request, out);
         return;
-
+    }
     out->allowed = 1;
     out->reason = CORS_REASON_ALLOWED;
-    out->allow_origin = rule->kind == CORS_RULE_ANY ? "*" : request->origin;
-    out->allow_credentials = credentials ? "true" : NULL;
-    if (out->kind == CORS_KIND_PREFLIGHT) {
-        out->allow_methods = cors_policy_methods(policy)->joined;
-        out->allow_headers = cors_policy_headers(policy)->joined;
-        out->max_age = cors_policy_max_age_text(policy);
-    } else {
-        out->expose_headers = cors_policy_expose(policy)->joined;
-    }
+    grant(policy, rule, request, out);
 }
 
 const char *cors_reason_name(cors_reason reason)
@@ -143,6 +209,8 @@ const char *cors_reason_name(cors_reason reason)
         return "headers-malformed";
     case CORS_REASON_WILDCARD_CREDENTIALS:
         return "wildcard-with-credentials";
+    case CORS_REASON_SAME_ORIGIN:
+        return "same-origin";
     }
     return "unknown";
 }

@@ -28,18 +28,25 @@ typedef enum {
     CORS_REASON_HEADER_NOT_ALLOWED,   /* preflight: a requested header not allowed */
     CORS_REASON_HEADERS_MALFORMED,    /* preflight: header list too long or not tokens */
     CORS_REASON_WILDCARD_CREDENTIALS, /* `*` or `null` matched while credentials are on */
+    CORS_REASON_SAME_ORIGIN,          /* Origin is the gateway's own: not cross-origin */
 } cors_reason;
 
-#define CORS_VARY_ACTUAL    "Origin"
-#define CORS_VARY_PREFLIGHT "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+#define CORS_VARY_ACTUAL        "Origin"
+#define CORS_VARY_PREFLIGHT     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+#define CORS_VARY_PREFLIGHT_PNA CORS_VARY_PREFLIGHT ", Access-Control-Request-Private-Network"
 
 /* What arrived, as the request carries it. Strings are NUL-terminated and
  * must outlive the decision; origin may be NULL. */
 typedef struct {
     const char *method;
     const char *origin;
-    const char *request_method;  /* Access-Control-Request-Method, or NULL */
-    const char *request_headers; /* Access-Control-Request-Headers, or NULL */
+    const char *request_method;          /* Access-Control-Request-Method, or NULL */
+    const char *request_headers;         /* Access-Control-Request-Headers, or NULL */
+    const char *request_private_network; /* Access-Control-Request-Private-Network, or NULL */
+    const char *self_origin;             /* the gateway's own origin as the client addressed
+                                            it (scheme://Host), or NULL when unknown */
+    int upgrade;                         /* 1: a protocol upgrade (WebSocket: exec, attach,
+                                            port-forward), which browsers never check */
 } cors_request;
 
 typedef struct {
@@ -51,15 +58,26 @@ typedef struct {
     const char *detail;               /* the refused method or header name, inside the request */
     size_t detail_len;
 
+    /* Non-zero: the gateway answers with this status itself (403 for a
+     * rejected origin or upgrade, 403/405 for a refused method) and the
+     * request never reaches the API server. */
+    int refuse_status;
+    const char *allow; /* the Allow header of a 405 */
+
     /* Headers to send; NULL means "do not send". */
     const char *allow_origin; /* the request's Origin, verbatim, or "*" */
     const char *allow_credentials;
-    const char *allow_methods;  /* preflight only */
-    const char *allow_headers;  /* preflight only */
-    const char *max_age;        /* preflight only */
-    const char *expose_headers; /* actual requests only */
-    const char *vary;           /* added to Vary on every CORS response */
+    const char *allow_methods;         /* preflight only */
+    const char *allow_headers;         /* preflight only */
+    const char *max_age;               /* preflight only */
+    const char *allow_private_network; /* preflight only, when asked and enabled */
+    const char *expose_headers;        /* actual requests only */
+    const char *vary;                  /* added to Vary on every CORS response */
 } cors_decision;
+
+/* The decision under the policy's mode and settings. Enforcement (refusals)
+ * is part of the decision; whether it is applied (enforce) or only reported
+ * (report-only) is for the caller to say from cors_policy_mode(). */
 
 void cors_decide(const cors_policy *policy, const cors_request *request, cors_decision *out);
 

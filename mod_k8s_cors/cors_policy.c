@@ -29,11 +29,29 @@ const cors_token_list cors_default_headers = {
     0};
 const cors_token_list cors_default_expose_headers = {default_expose_names, 1, NULL, "Date", 1, 0};
 
+static void settings_init(cors_settings *settings)
+{
+    memset(settings, 0, sizeof(*settings));
+    settings->credentials = CORS_UNSET;
+    settings->max_age = CORS_UNSET;
+    settings->private_network = CORS_UNSET;
+}
+
+cors_settings *cors_settings_make(apr_pool_t *pool)
+{
+    cors_settings *settings = apr_palloc(pool, sizeof(*settings));
+    settings_init(settings);
+    return settings;
+}
+
 cors_policy *cors_policy_make(apr_pool_t *pool)
 {
     cors_policy *policy = apr_pcalloc(pool, sizeof(*policy));
-    policy->credentials = CORS_UNSET;
-    policy->max_age = CORS_UNSET;
+    policy->mode = CORS_UNSET;
+    policy->denied_origin = CORS_UNSET;
+    policy->method_status = CORS_UNSET;
+    policy->strict = CORS_UNSET;
+    settings_init(&policy->settings);
     return policy;
 }
 
@@ -43,65 +61,131 @@ static void ensure_origin_rules(apr_pool_t *pool, cors_policy *policy)
         policy->has_origins = 1;
         policy->exact = cors_strset_make(pool);
         policy->patterns = apr_array_make(pool, 4, sizeof(const cors_rule *));
+        policy->rules = apr_array_make(pool, 8, sizeof(const cors_rule *));
     }
 }
 
 static cors_rule *new_rule(apr_pool_t *pool, cors_policy *policy, cors_rule_kind kind,
-                           const char *text, const char *source)
+                           const char *text, const char *source, const cors_settings *settings,
+                           const char *name)
 {
     cors_rule *rule = apr_pcalloc(pool, sizeof(*rule));
     rule->kind = kind;
     rule->text = apr_pstrdup(pool, text);
     rule->source = source ? apr_pstrdup(pool, source) : "";
+    rule->name = name ? apr_pstrdup(pool, name) : rule->text;
     rule->index = ++policy->rule_count;
+    rule->settings = settings;
+    APR_ARRAY_PUSH(policy->rules, const cors_rule *) = rule;
     return rule;
+}
+
+static const char *already_listed(apr_pool_t *pool, const char *text, const cors_rule *first)
+{
+    return apr_psprintf(pool,
+                        "origin \"%s\" is already allowed by \"%s\" at %s, with other settings; "
+                        "an origin may have one rule only",
+                        text, first->text, first->source);
+}
+
+const char *cors_policy_add_origin_with(apr_pool_t *pool, cors_policy *policy, const char *text,
+                                        const char *source, const cors_settings *settings,
+                                        const char *name)
+{
+    cors_origin origin;
+    cors_origin_status status;
+    const cors_rule *existing;
+    const cors_rule **slot;
+
+    ensure_origin_rules(pool, policy);
+    if (strcmp(text, "*") == 0) {
+        slot = &policy->any;
+    } else {
+        status = cors_origin_parse(text, strlen(text), &origin);
+        if (status == CORS_ORIGIN_NULL) {
+            slot = &policy->null_origin;
+        } else if (status != CORS_ORIGIN_OK) {
+            return apr_psprintf(pool,
+                                "\"%s\" is not an origin (%s); write scheme://host[:port], "
+                                "e.g. https://dashboard.example.com",
+                                text, cors_origin_status_text(status));
+        } else {
+            existing = cors_strset_get(policy->exact, origin.text, origin.len);
+            if (existing != NULL)
+                return (existing->settings || settings) ? already_listed(pool, text, existing)
+                                                        : NULL;
+            cors_strset_add(policy->exact, origin.text, origin.len,
+                            new_rule(pool, policy, CORS_RULE_EXACT, text, source, settings, name));
+            return NULL;
+        }
+    }
+    if (*slot != NULL)
+        return ((*slot)->settings || settings) ? already_listed(pool, text, *slot) : NULL;
+    *slot = new_rule(pool, policy, slot == &policy->any ? CORS_RULE_ANY : CORS_RULE_NULL, text,
+                     source, settings, name);
+    return NULL;
 }
 
 const char *cors_policy_add_origin(apr_pool_t *pool, cors_policy *policy, const char *text,
                                    const char *source)
 {
-    cors_origin origin;
-    cors_origin_status status;
-
-    ensure_origin_rules(pool, policy);
-    if (strcmp(text, "*") == 0) {
-        if (policy->any == NULL)
-            policy->any = new_rule(pool, policy, CORS_RULE_ANY, text, source);
-        return NULL;
-    }
-    status = cors_origin_parse(text, strlen(text), &origin);
-    if (status == CORS_ORIGIN_NULL) {
-        if (policy->null_origin == NULL)
-            policy->null_origin = new_rule(pool, policy, CORS_RULE_NULL, text, source);
-        return NULL;
-    }
-    if (status != CORS_ORIGIN_OK)
-        return apr_psprintf(pool,
-                            "\"%s\" is not an origin (%s); write scheme://host[:port], "
-                            "e.g. https://dashboard.example.com",
-                            text, cors_origin_status_text(status));
-    if (cors_strset_get(policy->exact, origin.text, origin.len) == NULL)
-        cors_strset_add(policy->exact, origin.text, origin.len,
-                        new_rule(pool, policy, CORS_RULE_EXACT, text, source));
-    return NULL;
+    return cors_policy_add_origin_with(pool, policy, text, source, NULL, NULL);
 }
 
-const char *cors_policy_add_pattern(apr_pool_t *pool, cors_policy *policy, const char *pattern,
-                                    const char *source)
+static const char *add_compiled(apr_pool_t *pool, cors_policy *policy, cors_rule_kind kind,
+                                const char *pattern, const char *source,
+                                const cors_settings *settings, const char *name)
 {
     cors_regex *regex;
     cors_rule *rule;
-    const char *error = cors_regex_compile(pool, pattern, &regex);
+    const char *error = kind == CORS_RULE_KUBE ? cors_regex_compile_search(pool, pattern, &regex)
+                                               : cors_regex_compile(pool, pattern, &regex);
     if (error != NULL)
         return error;
     ensure_origin_rules(pool, policy);
-    rule = new_rule(pool, policy, CORS_RULE_REGEX, pattern, source);
+    rule = new_rule(pool, policy, kind, pattern, source, settings, name);
     rule->regex = regex;
     APR_ARRAY_PUSH(policy->patterns, const cors_rule *) = rule;
     return NULL;
 }
 
-const char *cors_policy_set_max_age(apr_pool_t *pool, cors_policy *policy, const char *text)
+const char *cors_policy_add_pattern_with(apr_pool_t *pool, cors_policy *policy, const char *pattern,
+                                         const char *source, const cors_settings *settings,
+                                         const char *name)
+{
+    return add_compiled(pool, policy, CORS_RULE_REGEX, pattern, source, settings, name);
+}
+
+const char *cors_policy_add_pattern(apr_pool_t *pool, cors_policy *policy, const char *pattern,
+                                    const char *source)
+{
+    return cors_policy_add_pattern_with(pool, policy, pattern, source, NULL, NULL);
+}
+
+const char *cors_policy_add_kube_origins(apr_pool_t *pool, cors_policy *policy,
+                                         const char *flag_value, const char *source)
+{
+    const char *p = flag_value;
+    /* kube-apiserver splits the flag on commas (pflag StringSlice) and
+     * refuses empty entries; so do we. */
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *error;
+        if (len == 0)
+            return "empty value in --cors-allowed-origins (kube-apiserver refuses it too)";
+        error = add_compiled(pool, policy, CORS_RULE_KUBE, apr_pstrmemdup(pool, p, len), source,
+                             NULL, NULL);
+        if (error != NULL)
+            return error;
+        if (comma == NULL)
+            return NULL;
+        p = comma + 1;
+    }
+}
+
+const char *cors_settings_set_max_age(apr_pool_t *pool, cors_settings *settings, const char *text,
+                                      const char *source)
 {
     char *end;
     long value;
@@ -111,16 +195,20 @@ const char *cors_policy_set_max_age(apr_pool_t *pool, cors_policy *policy, const
     if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno == ERANGE || value < 0 ||
         value > 2147483647L)
         return apr_psprintf(pool, "\"%s\" is not a number of seconds (0 to 2147483647)", text);
-    policy->max_age = value;
-    policy->max_age_text = apr_ltoa(pool, value);
+    settings->max_age = value;
+    settings->max_age_text = apr_ltoa(pool, value);
+    settings->max_age_source = source ? apr_pstrdup(pool, source) : NULL;
     return NULL;
 }
 
-cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const cors_policy *add)
+const char *cors_policy_set_max_age(apr_pool_t *pool, cors_policy *policy, const char *text)
 {
-    cors_policy *merged = apr_palloc(pool, sizeof(*merged));
-    *merged = add->has_origins ? *add : *base;
-    /* Everything but the origin rules is inherited field by field. */
+    return cors_settings_set_max_age(pool, &policy->settings, text, NULL);
+}
+
+static void settings_merge(cors_settings *merged, const cors_settings *base,
+                           const cors_settings *add)
+{
     merged->methods = add->methods ? add->methods : base->methods;
     merged->headers = add->headers ? add->headers : base->headers;
     merged->expose = add->expose ? add->expose : base->expose;
@@ -134,72 +222,205 @@ cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const 
     if (add->max_age != CORS_UNSET) {
         merged->max_age = add->max_age;
         merged->max_age_text = add->max_age_text;
+        merged->max_age_source = add->max_age_source;
     } else {
         merged->max_age = base->max_age;
         merged->max_age_text = base->max_age_text;
+        merged->max_age_source = base->max_age_source;
     }
+    merged->private_network =
+        add->private_network != CORS_UNSET ? add->private_network : base->private_network;
+}
+
+#define MERGE_INT(field) merged->field = add->field != CORS_UNSET ? add->field : base->field
+
+cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const cors_policy *add)
+{
+    cors_policy *merged = apr_palloc(pool, sizeof(*merged));
+    /* The origin rules come whole from one level; everything else is
+     * inherited field by field. */
+    *merged = add->has_origins ? *add : *base;
+    MERGE_INT(denied_origin);
+    MERGE_INT(method_status);
+    MERGE_INT(strict);
+    if (add->mode != CORS_UNSET) {
+        merged->mode = add->mode;
+        merged->mode_source = add->mode_source;
+    } else {
+        merged->mode = base->mode;
+        merged->mode_source = base->mode_source;
+    }
+    settings_merge(&merged->settings, &base->settings, &add->settings);
     return merged;
 }
 
-const char *cors_policy_check(apr_pool_t *pool, const cors_policy *policy)
+static const char *wildcard_credentials_error(apr_pool_t *pool, const cors_policy *policy,
+                                              const cors_rule *rule)
 {
-    if (!cors_policy_credentials(policy))
+    if (rule == NULL || !cors_effective_credentials(policy, rule))
         return NULL;
-    if (policy->any != NULL)
+    if (rule->kind == CORS_RULE_ANY)
         return apr_psprintf(pool,
                             "%s: allowed origin \"*\" together with credentials: browsers refuse "
                             "this combination; list the origins, or set "
                             "K8sCorsAllowCredentials Off",
-                            policy->any->source);
-    if (policy->null_origin != NULL)
-        return apr_psprintf(
-            pool,
-            "%s: allowed origin \"null\" together with credentials: any page can "
-            "get an opaque origin (sandboxed iframe, data: URL), so this lets every "
-            "site make credentialed requests; set K8sCorsAllowCredentials Off",
-            policy->null_origin->source);
-    return NULL;
+                            rule->source);
+    return apr_psprintf(pool,
+                        "%s: allowed origin \"null\" together with credentials: any page can "
+                        "get an opaque origin (sandboxed iframe, data: URL), so this lets every "
+                        "site make credentialed requests; set K8sCorsAllowCredentials Off",
+                        rule->source);
+}
+
+const char *cors_policy_check(apr_pool_t *pool, const cors_policy *policy)
+{
+    const char *error = wildcard_credentials_error(pool, policy, policy->any);
+    return error ? error : wildcard_credentials_error(pool, policy, policy->null_origin);
+}
+
+/* The rule's own setting if it has one, else the location's. */
+#define EFFECTIVE(policy, rule, field, unset)                                                      \
+    ((rule) && (rule)->settings && (rule)->settings->field != (unset) ? (rule)->settings->field    \
+                                                                      : (policy)->settings.field)
+
+const cors_token_list *cors_effective_methods(const cors_policy *policy, const cors_rule *rule)
+{
+    const cors_token_list *list = EFFECTIVE(policy, rule, methods, NULL);
+    return list ? list : &cors_default_methods;
+}
+
+const cors_token_list *cors_effective_headers(const cors_policy *policy, const cors_rule *rule)
+{
+    const cors_token_list *list = EFFECTIVE(policy, rule, headers, NULL);
+    return list ? list : &cors_default_headers;
+}
+
+const cors_token_list *cors_effective_expose(const cors_policy *policy, const cors_rule *rule)
+{
+    const cors_token_list *list = EFFECTIVE(policy, rule, expose, NULL);
+    return list ? list : &cors_default_expose_headers;
+}
+
+int cors_effective_credentials(const cors_policy *policy, const cors_rule *rule)
+{
+    int value = EFFECTIVE(policy, rule, credentials, CORS_UNSET);
+    return value != CORS_UNSET ? value : CORS_DEFAULT_CREDENTIALS;
+}
+
+const char *cors_effective_max_age_text(const cors_policy *policy, const cors_rule *rule)
+{
+    const char *text = EFFECTIVE(policy, rule, max_age_text, NULL);
+    return text ? text : CORS_DEFAULT_MAX_AGE_TEXT;
+}
+
+int cors_effective_private_network(const cors_policy *policy, const cors_rule *rule)
+{
+    return EFFECTIVE(policy, rule, private_network, CORS_UNSET) == 1;
 }
 
 const cors_token_list *cors_policy_methods(const cors_policy *policy)
 {
-    return policy->methods ? policy->methods : &cors_default_methods;
+    return cors_effective_methods(policy, NULL);
 }
 
 const cors_token_list *cors_policy_headers(const cors_policy *policy)
 {
-    return policy->headers ? policy->headers : &cors_default_headers;
+    return cors_effective_headers(policy, NULL);
 }
 
 const cors_token_list *cors_policy_expose(const cors_policy *policy)
 {
-    return policy->expose ? policy->expose : &cors_default_expose_headers;
+    return cors_effective_expose(policy, NULL);
 }
 
 int cors_policy_credentials(const cors_policy *policy)
 {
-    return policy->credentials != CORS_UNSET ? policy->credentials : CORS_DEFAULT_CREDENTIALS;
+    return cors_effective_credentials(policy, NULL);
 }
 
 const char *cors_policy_max_age_text(const cors_policy *policy)
 {
-    return policy->max_age != CORS_UNSET ? policy->max_age_text : CORS_DEFAULT_MAX_AGE_TEXT;
+    return cors_effective_max_age_text(policy, NULL);
 }
 
-cors_match_result cors_policy_match(const cors_policy *policy, const cors_origin *origin,
-                                    const cors_rule **rule)
+cors_mode cors_policy_mode(const cors_policy *policy)
+{
+    return policy->mode != CORS_UNSET ? (cors_mode)policy->mode : CORS_MODE_OFF;
+}
+
+cors_denied_action cors_policy_denied_origin(const cors_policy *policy)
+{
+    return policy->denied_origin != CORS_UNSET ? (cors_denied_action)policy->denied_origin
+                                               : CORS_DENIED_PASS;
+}
+
+int cors_policy_method_status(const cors_policy *policy)
+{
+    return policy->method_status != CORS_UNSET ? policy->method_status : CORS_DEFAULT_METHOD_STATUS;
+}
+
+int cors_policy_strict(const cors_policy *policy)
+{
+    return policy->strict == 1;
+}
+
+int cors_method_allowed(const cors_token_list *methods, const char *method, size_t len)
+{
+    if (cors_token_list_has(methods, method, len))
+        return 1;
+    return len == 4 && memcmp(method, "HEAD", 4) == 0 && cors_token_list_has(methods, "GET", 3);
+}
+
+/* Origin values kube-apiserver would still feed to its regexes although
+ * they are no origin (no scheme, a path...). Lists, control bytes and
+ * over-long values never reach a pattern: httpd merges repeated Origin
+ * headers into "a, b", which an unanchored search would happily match. */
+static int kube_may_look_at(const char *raw, size_t raw_len, const cors_origin *parsed)
+{
+    cors_origin scratch;
+    if (parsed != NULL)
+        return 1;
+    switch (cors_origin_parse(raw, raw_len, &scratch)) {
+    case CORS_ORIGIN_BAD_SCHEME:
+    case CORS_ORIGIN_BAD_HOST:
+    case CORS_ORIGIN_BAD_PORT:
+    case CORS_ORIGIN_PATH:
+    case CORS_ORIGIN_USERINFO:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+cors_match_result cors_policy_match_raw(const cors_policy *policy, const char *raw, size_t raw_len,
+                                        const cors_origin *parsed, const cors_rule **rule)
 {
     cors_match_result result = CORS_MATCH_NONE;
+    int kube_ok = -1; /* computed on first use */
 
     *rule = NULL;
     if (!policy->has_origins)
         return CORS_MATCH_NONE;
-    *rule = cors_strset_get(policy->exact, origin->text, origin->len);
-    if (*rule != NULL)
-        return CORS_MATCH_RULE;
+    if (parsed != NULL) {
+        *rule = cors_strset_get(policy->exact, parsed->text, parsed->len);
+        if (*rule != NULL)
+            return CORS_MATCH_RULE;
+    }
     for (int i = 0; i < policy->patterns->nelts; i++) {
         const cors_rule *candidate = APR_ARRAY_IDX(policy->patterns, i, const cors_rule *);
-        switch (cors_regex_match(candidate->regex, origin->text, origin->len)) {
+        cors_regex_result matched;
+        if (candidate->kind == CORS_RULE_KUBE) {
+            if (kube_ok < 0)
+                kube_ok = kube_may_look_at(raw, raw_len, parsed);
+            if (!kube_ok)
+                continue;
+            matched = cors_regex_match(candidate->regex, raw, raw_len);
+        } else {
+            if (parsed == NULL)
+                continue;
+            matched = cors_regex_match(candidate->regex, parsed->text, parsed->len);
+        }
+        switch (matched) {
         case CORS_REGEX_MATCH:
             *rule = candidate;
             return CORS_MATCH_RULE;
@@ -214,9 +435,15 @@ cors_match_result cors_policy_match(const cors_policy *policy, const cors_origin
             break;
         }
     }
-    if (policy->any != NULL) {
+    if (policy->any != NULL && parsed != NULL) {
         *rule = policy->any;
         return CORS_MATCH_RULE;
     }
     return result;
+}
+
+cors_match_result cors_policy_match(const cors_policy *policy, const cors_origin *origin,
+                                    const cors_rule **rule)
+{
+    return cors_policy_match_raw(policy, origin->text, origin->len, origin, rule);
 }

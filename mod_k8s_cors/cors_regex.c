@@ -59,15 +59,17 @@ static apr_status_t regex_cleanup(void *arg)
     return APR_SUCCESS;
 }
 
-const char *cors_regex_compile(apr_pool_t *pool, const char *pattern, cors_regex **out)
+#define COMMON_OPTIONS                                                                             \
+    (PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C)
+
+static const char *compile(apr_pool_t *pool, const char *pattern, uint32_t options,
+                           cors_regex **out)
 {
     int error;
     PCRE2_SIZE offset;
     PCRE2_UCHAR message[256];
     cors_regex *re;
     pcre2_code *code;
-    const uint32_t options = PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOLLAR_ENDONLY |
-                             PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C;
 
     *out = NULL;
     if (pattern[0] == '\0')
@@ -96,6 +98,16 @@ const char *cors_regex_compile(apr_pool_t *pool, const char *pattern, cors_regex
     apr_pool_cleanup_register(pool, re, regex_cleanup, apr_pool_cleanup_null);
     *out = re;
     return NULL;
+}
+
+const char *cors_regex_compile(apr_pool_t *pool, const char *pattern, cors_regex **out)
+{
+    return compile(pool, pattern, PCRE2_ANCHORED | PCRE2_ENDANCHORED | COMMON_OPTIONS, out);
+}
+
+const char *cors_regex_compile_search(apr_pool_t *pool, const char *pattern, cors_regex **out)
+{
+    return compile(pool, pattern, COMMON_OPTIONS, out);
 }
 
 cors_regex_result cors_regex_match(const cors_regex *re, const char *subject, size_t len)

@@ -33,6 +33,10 @@ typedef enum {
  * message naming the error and its offset in the pattern. */
 const char *cors_regex_compile(apr_pool_t *pool, const char *pattern, cors_regex **out);
 
+/* Compiles pattern for an unanchored search, with Go regexp's `$` (end of
+ * text only): what kube-apiserver does with --cors-allowed-origins. */
+const char *cors_regex_compile_search(apr_pool_t *pool, const char *pattern, cors_regex **out);
+
 cors_regex_result cors_regex_match(const cors_regex *re, const char *subject, size_t len);
 
 const char *cors_regex_pattern(const cors_regex *re);

@@ -31,7 +31,7 @@ void k8s_cors_insert_filter(request_rec *r)
     if (r->main != NULL)
         return; /* subrequests never reach the client's headers */
     state = k8s_cors_find_state(r);
-    if (state != NULL)
+    if (state != NULL && state->apply)
         ap_add_output_filter(K8S_CORS_FILTER, state, r, r->connection);
 }
 
@@ -78,7 +78,13 @@ static void apply_decision(request_rec *r, const cors_decision *d)
         apr_table_unset(r->err_headers_out, cors_response_headers[i]);
     }
     merge_vary(r, d->vary);
-    if (!d->allowed)
+    if (d->allow != NULL && r->status == HTTP_METHOD_NOT_ALLOWED) {
+        apr_table_unset(r->err_headers_out, "Allow");
+        apr_table_setn(r->headers_out, "Allow", d->allow);
+    }
+    /* A refused method of an allowed origin keeps its CORS headers, so the
+     * page can read the 405; a denied origin gets none. */
+    if (d->allow_origin == NULL)
         return;
     /* The values point into the policy (configuration pool) or into the
      * request's own headers: setn, no copies. */
@@ -91,6 +97,9 @@ static void apply_decision(request_rec *r, const cors_decision *d)
         apr_table_setn(r->headers_out, "Access-Control-Allow-Headers", d->allow_headers);
     if (d->max_age)
         apr_table_setn(r->headers_out, "Access-Control-Max-Age", d->max_age);
+    if (d->allow_private_network)
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Private-Network",
+                       d->allow_private_network);
     if (d->expose_headers)
         apr_table_setn(r->headers_out, "Access-Control-Expose-Headers", d->expose_headers);
 }

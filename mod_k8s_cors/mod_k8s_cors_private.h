@@ -24,14 +24,13 @@ extern module AP_MODULE_DECLARE_DATA k8s_cors_module;
 
 /* Per-directory configuration (server config, <VirtualHost>, <Location>). */
 typedef struct {
-    int enabled; /* CORS_UNSET, 0, 1 */
-    const char *enabled_source;
-    cors_policy *policy;
+    cors_policy *policy; /* mode, origin rules and settings: all in the core */
 } k8s_cors_dir_conf;
 
 /* Per-request state: the decision, made once before authentication. */
 typedef struct {
     cors_decision decision;
+    int apply; /* 0 in report-only mode: decided and logged, never applied */
 } k8s_cors_request_state;
 
 /* mod_k8s_cors_config.c */

@@ -40,11 +40,11 @@ static const char *log_field(apr_pool_t *pool, const char *value, size_t len)
     return out;
 }
 
-static void log_denial(request_rec *r, const cors_decision *d, const char *origin)
+static void log_denial(request_rec *r, const cors_decision *d, const char *origin, int applied)
 {
     const char *rule = d->rule
                            ? apr_psprintf(r->pool, " rule=\"%s\" (%s)",
-                                          log_field(r->pool, d->rule->text, strlen(d->rule->text)),
+                                          log_field(r->pool, d->rule->name, strlen(d->rule->name)),
                                           d->rule->source)
                            : "";
     const char *detail = d->detail
@@ -53,8 +53,9 @@ static void log_denial(request_rec *r, const cors_decision *d, const char *origi
                              : "";
     ap_log_rerror(
         APLOG_MARK, d->reason == CORS_REASON_REGEX_LIMIT ? APLOG_WARNING : APLOG_INFO, 0, r,
-        K8S_CORS_LOGNO(0100) "denied CORS %s: origin=\"%s\" method=%s path=\"%s\" "
+        K8S_CORS_LOGNO(0100) "%s CORS %s: origin=\"%s\" method=%s path=\"%s\" "
                              "reason=%s%s%s",
+        applied ? (d->refuse_status ? "refused" : "denied") : "report-only, would deny",
         cors_kind_name(d->kind), log_field(r->pool, origin, strlen(origin)),
         log_field(r->pool, r->method, strlen(r->method)),
         log_field(r->pool, r->uri, strlen(r->uri)), cors_reason_name(d->reason), detail, rule);
@@ -72,12 +73,24 @@ k8s_cors_request_state *k8s_cors_find_state(request_rec *r)
     return NULL;
 }
 
+/* The gateway's own origin as the client addressed it: same-origin
+ * requests carry Origin too (POST, PUT, DELETE) and are not CORS. The
+ * scheme is httpd's (ServerName https://... behind a TLS terminator). */
+static const char *self_origin(request_rec *r)
+{
+    const char *host = apr_table_get(r->headers_in, "Host");
+    if (host == NULL || host[0] == '\0')
+        return NULL;
+    return apr_pstrcat(r->pool, ap_http_scheme(r), "://", host, NULL);
+}
+
 int k8s_cors_header_parser(request_rec *r)
 {
     const k8s_cors_dir_conf *conf;
     k8s_cors_request_state *state;
     cors_request request;
     const char *origin;
+    cors_mode mode;
 
     if (r->prev != NULL) {
         state = k8s_cors_find_state(r->prev);
@@ -86,42 +99,52 @@ int k8s_cors_header_parser(request_rec *r)
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &k8s_cors_module);
-    if (conf == NULL || conf->enabled != 1)
+    mode = conf ? cors_policy_mode(conf->policy) : CORS_MODE_OFF;
+    if (mode == CORS_MODE_OFF)
         return DECLINED;
     origin = apr_table_get(r->headers_in, "Origin");
     if (origin == NULL || origin[0] == '\0')
         return DECLINED; /* not a CORS request: left untouched, nothing allocated */
 
     state = apr_palloc(r->pool, sizeof(*state));
+    state->apply = mode == CORS_MODE_ENFORCE;
     request.method = r->method;
     request.origin = origin;
     request.request_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
     request.request_headers = apr_table_get(r->headers_in, "Access-Control-Request-Headers");
+    request.request_private_network =
+        apr_table_get(r->headers_in, "Access-Control-Request-Private-Network");
+    request.self_origin = self_origin(r);
+    request.upgrade = apr_table_get(r->headers_in, "Upgrade") != NULL;
     cors_decide(conf->policy, &request, &state->decision);
+    if (state->decision.kind == CORS_KIND_NONE)
+        return DECLINED; /* same-origin: not CORS */
     ap_set_module_config(r->request_config, &k8s_cors_module, state);
 
     if (!state->decision.allowed)
-        log_denial(r, &state->decision, origin);
+        log_denial(r, &state->decision, origin, state->apply);
     else
         ap_log_rerror(
             APLOG_MARK, APLOG_DEBUG, 0, r,
             K8S_CORS_LOGNO(0101) "allowed CORS %s: origin=\"%s\" rule=\"%s\" (%s)",
             cors_kind_name(state->decision.kind), log_field(r->pool, origin, strlen(origin)),
-            log_field(r->pool, state->decision.rule->text, strlen(state->decision.rule->text)),
+            log_field(r->pool, state->decision.rule->name, strlen(state->decision.rule->name)),
             state->decision.rule->source);
 
-    if (state->decision.kind == CORS_KIND_PREFLIGHT) {
-        if (!state->decision.allowed)
-            return HTTP_FORBIDDEN; /* never reaches authentication or the API server */
+    if (!state->apply)
+        return DECLINED;
+    if (state->decision.refuse_status)
+        return state->decision.refuse_status; /* never reaches authentication or the API */
+    if (state->decision.kind == CORS_KIND_PREFLIGHT)
         r->handler = K8S_CORS_PREFLIGHT_HANDLER;
-    }
     return DECLINED;
 }
 
 static int is_allowed_preflight(request_rec *r)
 {
     k8s_cors_request_state *state = ap_get_module_config(r->request_config, &k8s_cors_module);
-    return state != NULL && state->decision.kind == CORS_KIND_PREFLIGHT && state->decision.allowed;
+    return state != NULL && state->apply && state->decision.kind == CORS_KIND_PREFLIGHT &&
+           state->decision.allowed;
 }
 
 int k8s_cors_access_checker_ex(request_rec *r)

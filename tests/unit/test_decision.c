@@ -48,7 +48,7 @@ static void teardown(void)
 static cors_decision decide(const cors_policy *p, const char *method, const char *origin,
                             const char *request_method, const char *request_headers)
 {
-    cors_request req;
+    cors_request req = {0};
     cors_decision d;
 
     req.method = method;
@@ -327,7 +327,7 @@ static cors_policy *wildcard_policy(int credentials)
     cors_policy *p = cors_policy_make(pool);
 
     ck_assert_ptr_null(cors_policy_add_origin(pool, p, "*", "t:5"));
-    p->credentials = credentials;
+    p->settings.credentials = credentials;
     return cors_policy_merge(pool, cors_policy_make(pool), p);
 }
 
@@ -388,7 +388,7 @@ START_TEST(test_null_named)
     cors_decision d;
 
     ck_assert_ptr_null(cors_policy_add_origin(pool, p, "null", "t:6"));
-    p->credentials = 0;
+    p->settings.credentials = 0;
     p = cors_policy_merge(pool, cors_policy_make(pool), p);
     d = decide(p, "GET", "null", NULL, NULL);
     ck_assert_int_eq(d.allowed, 1);
@@ -396,7 +396,7 @@ START_TEST(test_null_named)
     ck_assert_pstr_eq(d.allow_origin, "null");
 
     /* and with credentials on it is refused like `*` */
-    p->credentials = 1;
+    p->settings.credentials = 1;
     d = decide(p, "GET", "null", NULL, NULL);
     ck_assert_int_eq(d.allowed, 0);
     ck_assert_int_eq(d.reason, CORS_REASON_WILDCARD_CREDENTIALS);

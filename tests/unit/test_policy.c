@@ -281,7 +281,7 @@ START_TEST(test_max_age)
         return;
     }
     ck_assert_msg(err == NULL, "'%s': %s", c->text, err);
-    ck_assert_int_eq(p->max_age, c->value);
+    ck_assert_int_eq(p->settings.max_age, c->value);
     ck_assert_str_eq(cors_policy_max_age_text(p), c->text);
 }
 END_TEST
@@ -339,10 +339,10 @@ START_TEST(test_merge_inherit)
     cors_policy *m;
 
     add_origin(base, "https://a.example.com");
-    base->methods = make_list("GET", 0);
-    base->headers = make_list("X-A", 1);
-    base->expose = make_list("X-E", 1);
-    base->credentials = 0;
+    base->settings.methods = make_list("GET", 0);
+    base->settings.headers = make_list("X-A", 1);
+    base->settings.expose = make_list("X-E", 1);
+    base->settings.credentials = 0;
     ck_assert_ptr_null(cors_policy_set_max_age(pool, base, "100"));
 
     /* add sets nothing: everything from base */
@@ -355,10 +355,10 @@ START_TEST(test_merge_inherit)
     ck_assert_str_eq(cors_policy_max_age_text(m), "100");
 
     /* add sets everything but origins: add's values, base's origins */
-    add->methods = make_list("PUT", 0);
-    add->headers = make_list("X-B", 1);
-    add->expose = make_list("X-F", 1);
-    add->credentials = 1;
+    add->settings.methods = make_list("PUT", 0);
+    add->settings.headers = make_list("X-B", 1);
+    add->settings.expose = make_list("X-F", 1);
+    add->settings.credentials = 1;
     ck_assert_ptr_null(cors_policy_set_max_age(pool, add, "5"));
     m = cors_policy_merge(pool, base, add);
     ck_assert_ptr_nonnull(match(m, "https://a.example.com"));
@@ -369,8 +369,8 @@ START_TEST(test_merge_inherit)
     ck_assert_str_eq(cors_policy_max_age_text(m), "5");
 
     /* credentials 0 in the inner level overrides 1 outside (0 is not unset) */
-    base->credentials = 1;
-    add->credentials = 0;
+    base->settings.credentials = 1;
+    add->settings.credentials = 0;
     m = cors_policy_merge(pool, base, add);
     ck_assert_int_eq(cors_policy_credentials(m), 0);
 }
@@ -432,11 +432,11 @@ START_TEST(test_check)
     ck_assert_msg(strstr(err, "test.conf:12") != NULL, "error does not name the source: %s", err);
 
     /* `*` with credentials explicitly on: refused */
-    p->credentials = 1;
+    p->settings.credentials = 1;
     ck_assert_ptr_nonnull(cors_policy_check(pool, p));
 
     /* `*` without credentials: fine */
-    p->credentials = 0;
+    p->settings.credentials = 0;
     ck_assert_ptr_null(cors_policy_check(pool, p));
 
     /* `null` with credentials: refused */

@@ -1,0 +1,66 @@
+/*
+ * Configuration lint: what is wrong with an origin pattern, proven with a
+ * concrete attacker origin that the pattern accepts (checked by matching it
+ * with the same semantics as the target: kube-apiserver's unanchored search
+ * of the raw Origin, or the module's whole-origin match), and a suggested
+ * fix. Used at httpd start-up (warnings, or errors under K8sCorsStrict) and
+ * by k8s-cors-lint.
+ */
+#ifndef CORS_LINT_H
+#define CORS_LINT_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "cors_policy.h"
+
+typedef enum {
+    CORS_SEVERITY_INFO = 0, /* worth knowing, never fatal */
+    CORS_SEVERITY_WARNING,  /* a weakness; fatal under K8sCorsStrict */
+    CORS_SEVERITY_ERROR,    /* fatal */
+} cors_severity;
+
+typedef enum {
+    CORS_SEMANTICS_WHOLE, /* the module: whole normalized origin, PCRE2 */
+    CORS_SEMANTICS_KUBE,  /* kube-apiserver: unanchored search of the raw value, Go RE2 */
+} cors_semantics;
+
+typedef struct {
+    cors_severity severity;
+    const char *code;       /* stable identifier: "unanchored-end", "unescaped-dot", ... */
+    const char *subject;    /* the pattern or origin concerned */
+    const char *source;     /* "file:line", or NULL */
+    const char *message;    /* one sentence for people */
+    const char *attacker;   /* an origin the pattern accepts and should not, or NULL */
+    const char *suggestion; /* a pattern (or origin) that fixes it, or NULL */
+    int strict_exempt;      /* a warning K8sCorsStrict leaves a warning */
+} cors_finding;
+
+/* Findings for one pattern under the given semantics, appended to out
+ * (an array of cors_finding). A pattern that does not compile gives one
+ * error finding. */
+void cors_lint_pattern(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
+                       const char *source, apr_array_header_t *out);
+
+/* Findings for one exact allowed origin (as configured): plain http, `*`,
+ * `null`. */
+void cors_lint_origin(apr_pool_t *pool, const char *origin, const char *source,
+                      apr_array_header_t *out);
+
+/* Findings for everything a policy level defines itself: its origin rules
+ * and the settings of the level and of each rule (max-age over what
+ * browsers honour, ...). Returns a new array of cors_finding. */
+apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy);
+
+/* The severity a finding has under a strictness: warnings become errors. */
+cors_severity cors_finding_effective_severity(const cors_finding *finding, int strict);
+
+const char *cors_severity_name(cors_severity severity);
+
+/* One line: "source: severity: message (accepts ATTACKER; use SUGGESTION)". */
+const char *cors_finding_format(apr_pool_t *pool, const cors_finding *finding, int strict);
+
+/* A regular expression matching exactly text (metacharacters escaped). */
+const char *cors_regex_escape(apr_pool_t *pool, const char *text);
+
+#endif
