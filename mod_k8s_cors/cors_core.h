@@ -13,5 +13,6 @@
 #include "cors_policy.h"
 #include "cors_decision.h"
 #include "cors_lint.h"
+#include "cors_directives.h"
 
 #endif

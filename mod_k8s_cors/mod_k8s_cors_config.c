@@ -11,6 +11,7 @@
 #include <apr_lib.h>
 #include <http_core.h>
 
+#include "cors_directives.h"
 #include "mod_k8s_cors_private.h"
 
 static const char *source_of(cmd_parms *cmd)
@@ -41,256 +42,64 @@ void *k8s_cors_merge_dir_conf(apr_pool_t *pool, void *base_conf, void *add_conf)
     return merged;
 }
 
-/* ---- <K8sCorsOrigin> and <K8sCorsOriginRegex> --------------------------------
- * While such a section is read, the settings directives inside it apply to
- * its rule instead of to the location. httpd reads its configuration in one
- * thread, so one pointer suffices. */
-typedef struct {
-    cors_settings *settings;
-    const char *name;
-} origin_section;
+/* While a <K8sCorsOrigin> section is read, the settings directives inside
+ * it apply to its rule. httpd reads its configuration in one thread, so one
+ * pointer suffices. */
+static cors_origin_section *current_section;
 
-static origin_section *current_section;
-
-static cors_settings *target_settings(k8s_cors_dir_conf *conf)
+/* Every directive but the sections: what it means is in the core
+ * (cors_directive_apply), shared with k8s-cors-lint. */
+static const char *apply_directive(cmd_parms *cmd, void *dir_conf, int argc, char *const argv[])
 {
-    return current_section ? current_section->settings : &conf->policy->settings;
+    k8s_cors_dir_conf *conf = dir_conf;
+    const char *error =
+        cors_directive_apply(cmd->pool, conf->policy, current_section, cmd->cmd->name, argc,
+                             (const char *const *)argv, source_of(cmd));
+    return error ? directive_error(cmd, error) : NULL;
 }
 
-static const char *const section_directives[] = {
-    "K8sCorsAllowMethods",  "K8sCorsAllowHeaders",
-    "K8sCorsExposeHeaders", "K8sCorsAllowCredentials",
-    "K8sCorsMaxAge",        "K8sCorsAllowPrivateNetwork",
-    "K8sCorsRuleName",      NULL,
-};
-
-static int allowed_in_section(const char *directive)
-{
-    for (int i = 0; section_directives[i]; i++)
-        if (strcasecmp(directive, section_directives[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static const char *origin_section_cmd(cmd_parms *cmd, void *dir_conf, const char *arg)
+static const char *origin_section(cmd_parms *cmd, void *dir_conf, const char *arg)
 {
     k8s_cors_dir_conf *conf = dir_conf;
     ap_directive_t *section = cmd->directive;
     const char *end = ap_strrchr_c(arg, '>');
-    int is_regex = cmd->info != NULL;
     const char *source = source_of(cmd), *error, *word;
     apr_array_header_t *values = apr_array_make(cmd->temp_pool, 2, sizeof(const char *));
-    origin_section state;
-    char *args;
+    cors_origin_section state;
 
     if (end == NULL)
         return apr_pstrcat(cmd->pool, cmd->cmd->name, "> directive missing closing '>'", NULL);
     if (current_section != NULL)
         return apr_pstrcat(cmd->pool, cmd->cmd->name, "> cannot be nested", NULL);
-    args = apr_pstrmemdup(cmd->temp_pool, arg, (size_t)(end - arg));
-    while (*(word = ap_getword_conf(cmd->temp_pool, (const char **)&args)) != '\0')
+    arg = apr_pstrmemdup(cmd->temp_pool, arg, (size_t)(end - arg));
+    while (*(word = ap_getword_conf(cmd->temp_pool, &arg)) != '\0')
         APR_ARRAY_PUSH(values, const char *) = word;
-    if (values->nelts == 0 || (is_regex && values->nelts != 1))
-        return apr_pstrcat(cmd->pool, cmd->cmd->name,
-                           is_regex ? "> takes exactly one pattern" : "> needs at least one origin",
-                           NULL);
-    for (ap_directive_t *child = section->first_child; child; child = child->next)
-        if (!allowed_in_section(child->directive)) {
-            cmd->err_directive = child;
-            return apr_pstrcat(cmd->pool, child->directive, " is not allowed inside ",
-                               cmd->cmd->name,
-                               ">: only K8sCorsAllowMethods, K8sCorsAllowHeaders, "
-                               "K8sCorsExposeHeaders, K8sCorsAllowCredentials, K8sCorsMaxAge, "
-                               "K8sCorsAllowPrivateNetwork and K8sCorsRuleName",
-                               NULL);
-        }
+    error = cors_origin_section_open(cmd->pool, cmd->cmd->name, values->nelts, &state);
+    if (error != NULL)
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ">: ", error, NULL);
 
-    state.settings = cors_settings_make(cmd->pool);
-    state.name = NULL;
     current_section = &state;
     error = ap_walk_config(section->first_child, cmd, cmd->context);
     current_section = NULL;
     cmd->directive = section;
     if (error != NULL)
         return error;
-
-    for (int i = 0; i < values->nelts; i++) {
-        const char *value = APR_ARRAY_IDX(values, i, const char *);
-        error = is_regex ? cors_policy_add_pattern_with(cmd->pool, conf->policy, value, source,
-                                                        state.settings, state.name)
-                         : cors_policy_add_origin_with(cmd->pool, conf->policy, value, source,
-                                                       state.settings, state.name);
-        if (error != NULL)
-            return apr_pstrcat(cmd->pool, cmd->cmd->name, ">: ", error, NULL);
-    }
-    return NULL;
+    error = cors_origin_section_close(cmd->pool, conf->policy, cmd->cmd->name, values->nelts,
+                                      (const char *const *)values->elts, &state, source);
+    return error ? apr_pstrcat(cmd->pool, cmd->cmd->name, ">: ", error, NULL) : NULL;
 }
 
-/* ---- location-level directives ------------------------------------------------ */
-
-static const char *set_mode(cmd_parms *cmd, void *dir_conf, const char *value)
-{
-    k8s_cors_dir_conf *conf = dir_conf;
-    if (strcasecmp(value, "on") == 0 || strcasecmp(value, "enforce") == 0)
-        conf->policy->mode = CORS_MODE_ENFORCE;
-    else if (strcasecmp(value, "report-only") == 0)
-        conf->policy->mode = CORS_MODE_REPORT_ONLY;
-    else if (strcasecmp(value, "off") == 0)
-        conf->policy->mode = CORS_MODE_OFF;
-    else
-        return directive_error(
-            cmd,
-            apr_psprintf(cmd->pool, "\"%s\": use On (or enforce), report-only, or Off", value));
-    conf->policy->mode_source = source_of(cmd);
-    return NULL;
-}
-
-static const char *add_origin(cmd_parms *cmd, void *dir_conf, const char *origin)
-{
-    k8s_cors_dir_conf *conf = dir_conf;
-    const char *error = cors_policy_add_origin(cmd->pool, conf->policy, origin, source_of(cmd));
-    return error ? directive_error(cmd, error) : NULL;
-}
-
-static const char *add_pattern(cmd_parms *cmd, void *dir_conf, const char *pattern)
-{
-    k8s_cors_dir_conf *conf = dir_conf;
-    const char *error = cors_policy_add_pattern(cmd->pool, conf->policy, pattern, source_of(cmd));
-    return error ? directive_error(cmd, error) : NULL;
-}
-
-static const char *add_kube_origins(cmd_parms *cmd, void *dir_conf, const char *flag_value)
-{
-    k8s_cors_dir_conf *conf = dir_conf;
-    const char *error =
-        cors_policy_add_kube_origins(cmd->pool, conf->policy, flag_value, source_of(cmd));
-    return error ? directive_error(cmd, error) : NULL;
-}
-
-static const char *set_denied_origin(cmd_parms *cmd, void *dir_conf, const char *value)
-{
-    k8s_cors_dir_conf *conf = dir_conf;
-    if (strcasecmp(value, "pass") == 0)
-        conf->policy->denied_origin = CORS_DENIED_PASS;
-    else if (strcasecmp(value, "reject") == 0)
-        conf->policy->denied_origin = CORS_DENIED_REJECT;
-    else
-        return directive_error(cmd, apr_psprintf(cmd->pool, "\"%s\": use pass or reject", value));
-    return NULL;
-}
-
-static const char *set_method_status(cmd_parms *cmd, void *dir_conf, const char *value)
-{
-    k8s_cors_dir_conf *conf = dir_conf;
-    if (strcmp(value, "405") == 0 || strcmp(value, "403") == 0)
-        conf->policy->method_status = (int)apr_atoi64(value);
-    else
-        return directive_error(cmd, apr_psprintf(cmd->pool, "\"%s\": use 405 or 403", value));
-    return NULL;
-}
-
-static const char *set_strict(cmd_parms *cmd, void *dir_conf, int flag)
-{
-    k8s_cors_dir_conf *conf = dir_conf;
-    (void)cmd;
-    conf->policy->strict = flag;
-    return NULL;
-}
-
-/* ---- settings: for the location, or for the rule of the enclosing section ---- */
-
-/* K8sCorsAllowMethods, K8sCorsAllowHeaders, K8sCorsExposeHeaders: names
- * separated by spaces or commas; a repeated directive replaces the list.
- * cmd->info says which list: the offset of its field in cors_settings. */
-static const char *set_token_list(cmd_parms *cmd, void *dir_conf, int argc, char *const argv[])
-{
-    size_t field = (size_t)(uintptr_t)cmd->info;
-    int case_insensitive = field != APR_OFFSETOF(cors_settings, methods);
-    cors_token_list *parsed;
-    const char *error;
-    const char *text = "";
-
-    for (int i = 0; i < argc; i++)
-        text = apr_pstrcat(cmd->temp_pool, text, " ", argv[i], NULL);
-    error = cors_token_list_parse(cmd->pool, text, case_insensitive, &parsed);
-    if (error != NULL)
-        return directive_error(cmd, error);
-    *(const cors_token_list **)((char *)target_settings(dir_conf) + field) = parsed;
-    return NULL;
-}
-
-static const char *set_credentials(cmd_parms *cmd, void *dir_conf, int flag)
-{
-    cors_settings *settings = target_settings(dir_conf);
-    settings->credentials = flag;
-    settings->credentials_source = source_of(cmd);
-    return NULL;
-}
-
-static const char *set_max_age(cmd_parms *cmd, void *dir_conf, const char *seconds)
-{
-    const char *error =
-        cors_settings_set_max_age(cmd->pool, target_settings(dir_conf), seconds, source_of(cmd));
-    return error ? directive_error(cmd, error) : NULL;
-}
-
-static const char *set_private_network(cmd_parms *cmd, void *dir_conf, int flag)
-{
-    (void)cmd;
-    target_settings(dir_conf)->private_network = flag;
-    return NULL;
-}
-
-static const char *set_rule_name(cmd_parms *cmd, void *dir_conf, const char *name)
-{
-    (void)dir_conf;
-    if (current_section == NULL)
-        return directive_error(cmd, "only valid inside <K8sCorsOrigin> or <K8sCorsOriginRegex>");
-    for (const char *p = name; *p; p++)
-        if (!apr_isalnum(*p) && *p != '_' && *p != '-' && *p != '.')
-            return directive_error(cmd, "a rule name is letters, digits, '_', '-' and '.'");
-    current_section->name = apr_pstrdup(cmd->pool, name);
-    return NULL;
-}
-
-#define SCOPE            (RSRC_CONF | ACCESS_CONF)
-#define LIST_FIELD(name) ((void *)(uintptr_t)APR_OFFSETOF(cors_settings, name))
+#define SCOPE                                        (RSRC_CONF | ACCESS_CONF)
+#define CORS_DIRECTIVE(name, args, in_section, help) CORS_COMMAND_##args(name, help),
+#define CORS_COMMAND_CORS_ARGS_ONE(name, help)                                                     \
+    AP_INIT_TAKE_ARGV(name, apply_directive, NULL, SCOPE, help)
+#define CORS_COMMAND_CORS_ARGS_LIST CORS_COMMAND_CORS_ARGS_ONE
+#define CORS_COMMAND_CORS_ARGS_FLAG CORS_COMMAND_CORS_ARGS_ONE
+#define CORS_COMMAND_CORS_ARGS_SECTION(name, help)                                                 \
+    AP_INIT_RAW_ARGS(name, origin_section, NULL, SCOPE, help)
 
 const command_rec k8s_cors_directives[] = {
-    AP_INIT_TAKE1("K8sCors", set_mode, NULL, SCOPE,
-                  "On (or enforce), report-only, or Off: apply the CORS policy in this scope"),
-    AP_INIT_ITERATE("K8sCorsAllowOrigin", add_origin, NULL, SCOPE,
-                    "allowed origins (scheme://host[:port]), or * (only without "
-                    "credentials), or null"),
-    AP_INIT_TAKE1("K8sCorsAllowOriginRegex", add_pattern, NULL, SCOPE,
-                  "a PCRE2 regular expression that must match the whole origin"),
-    AP_INIT_RAW_ARGS("<K8sCorsOrigin", origin_section_cmd, NULL, SCOPE,
-                     "origins with their own settings, until </K8sCorsOrigin>"),
-    AP_INIT_RAW_ARGS("<K8sCorsOriginRegex", origin_section_cmd, (void *)1, SCOPE,
-                     "a whole-origin pattern with its own settings, until </K8sCorsOriginRegex>"),
-    AP_INIT_TAKE1("K8sCorsKubeAllowedOrigins", add_kube_origins, NULL, SCOPE,
-                  "the value of kube-apiserver's --cors-allowed-origins, with kube's semantics"),
-    AP_INIT_TAKE1("K8sCorsDeniedOrigin", set_denied_origin, NULL, SCOPE,
-                  "pass (forward without CORS headers) or reject (403) requests from denied "
-                  "origins"),
-    AP_INIT_TAKE1("K8sCorsDeniedMethodStatus", set_method_status, NULL, SCOPE,
-                  "405 or 403: the answer to an allowed origin using a method it may not"),
-    AP_INIT_FLAG("K8sCorsStrict", set_strict, NULL, SCOPE,
-                 "On: every configuration warning stops httpd"),
-    AP_INIT_TAKE_ARGV("K8sCorsAllowMethods", set_token_list, LIST_FIELD(methods), SCOPE,
-                      "methods allowed (case-sensitive)"),
-    AP_INIT_TAKE_ARGV("K8sCorsAllowHeaders", set_token_list, LIST_FIELD(headers), SCOPE,
-                      "request headers allowed in preflights"),
-    AP_INIT_TAKE_ARGV("K8sCorsExposeHeaders", set_token_list, LIST_FIELD(expose), SCOPE,
-                      "response headers exposed to scripts"),
-    AP_INIT_FLAG("K8sCorsAllowCredentials", set_credentials, NULL, SCOPE,
-                 "On|Off: allow credentialed requests (cookies, Authorization)"),
-    AP_INIT_TAKE1("K8sCorsMaxAge", set_max_age, NULL, SCOPE,
-                  "seconds a browser may cache a preflight answer"),
-    AP_INIT_FLAG("K8sCorsAllowPrivateNetwork", set_private_network, NULL, SCOPE,
-                 "On|Off: answer Private Network Access preflights"),
-    AP_INIT_TAKE1("K8sCorsRuleName", set_rule_name, NULL, SCOPE,
-                  "the rule's name in logs and metrics (inside <K8sCorsOrigin>)"),
+#include "cors_directive_list.h"
     {NULL},
 };
 

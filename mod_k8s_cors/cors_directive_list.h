@@ -1,0 +1,33 @@
+/*
+ * The directives, once: expanded into the core's cors_directive_table and
+ * into the httpd module's command table, with
+ *   CORS_DIRECTIVE(name, arguments, allowed inside <K8sCorsOrigin>, help)
+ * No include guard: it is meant to be included with CORS_DIRECTIVE defined.
+ */
+CORS_DIRECTIVE("K8sCors", CORS_ARGS_ONE, 0,
+               "On (or enforce), report-only, or Off: apply the CORS policy in this scope")
+CORS_DIRECTIVE("K8sCorsAllowOrigin", CORS_ARGS_LIST, 0,
+               "allowed origins (scheme://host[:port]), or * (only without credentials), or null")
+CORS_DIRECTIVE("K8sCorsAllowOriginRegex", CORS_ARGS_ONE, 0,
+               "a PCRE2 regular expression that must match the whole origin")
+CORS_DIRECTIVE("<K8sCorsOrigin", CORS_ARGS_SECTION, 0,
+               "origins with their own settings, until </K8sCorsOrigin>")
+CORS_DIRECTIVE("<K8sCorsOriginRegex", CORS_ARGS_SECTION, 0,
+               "a whole-origin pattern with its own settings, until </K8sCorsOriginRegex>")
+CORS_DIRECTIVE("K8sCorsKubeAllowedOrigins", CORS_ARGS_ONE, 0,
+               "the value of kube-apiserver's --cors-allowed-origins, with kube's semantics")
+CORS_DIRECTIVE("K8sCorsDeniedOrigin", CORS_ARGS_ONE, 0,
+               "pass (forward without CORS headers) or reject (403) requests from denied origins")
+CORS_DIRECTIVE("K8sCorsDeniedMethodStatus", CORS_ARGS_ONE, 0,
+               "405 or 403: the answer to an allowed origin using a method it may not")
+CORS_DIRECTIVE("K8sCorsStrict", CORS_ARGS_FLAG, 0, "On: every configuration warning stops httpd")
+CORS_DIRECTIVE("K8sCorsAllowMethods", CORS_ARGS_LIST, 1, "methods allowed (case-sensitive)")
+CORS_DIRECTIVE("K8sCorsAllowHeaders", CORS_ARGS_LIST, 1, "request headers allowed in preflights")
+CORS_DIRECTIVE("K8sCorsExposeHeaders", CORS_ARGS_LIST, 1, "response headers exposed to scripts")
+CORS_DIRECTIVE("K8sCorsAllowCredentials", CORS_ARGS_FLAG, 1,
+               "On|Off: allow credentialed requests (cookies, Authorization)")
+CORS_DIRECTIVE("K8sCorsMaxAge", CORS_ARGS_ONE, 1, "seconds a browser may cache a preflight answer")
+CORS_DIRECTIVE("K8sCorsAllowPrivateNetwork", CORS_ARGS_FLAG, 1,
+               "On|Off: answer Private Network Access preflights")
+CORS_DIRECTIVE("K8sCorsRuleName", CORS_ARGS_ONE, 1,
+               "the rule's name in logs and metrics (inside <K8sCorsOrigin>)")
