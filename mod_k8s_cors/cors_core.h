@@ -14,5 +14,6 @@
 #include "cors_decision.h"
 #include "cors_lint.h"
 #include "cors_directives.h"
+#include "cors_json.h"
 
 #endif

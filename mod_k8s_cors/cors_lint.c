@@ -666,11 +666,14 @@ static void attack_derived(lint_run *run)
             report_if_accepted(run, edited, "wildcard-host", CORS_SEVERITY_WARNING,
                                "a wildcard in the host trusts every host it can reach, at any "
                                "depth: one compromised or taken-over subdomain is enough");
-            edited = apr_pstrcat(pool, in->prefix, apr_pstrmemdup(pool, s->text, seg->out_off),
-                                 "evil-", s->text + seg->out_off + seg->out_len, NULL);
-            report_if_accepted(run, edited, "sibling-domain", CORS_SEVERITY_WARNING,
-                               "a wildcard glued to the domain name admits sibling domains that "
-                               "anyone can register");
+            if (s->text[seg->out_off + seg->out_len] != '.') {
+                /* Glued to a label (".*example"): a registrable sibling. */
+                edited = apr_pstrcat(pool, in->prefix, apr_pstrmemdup(pool, s->text, seg->out_off),
+                                     "evil-", s->text + seg->out_off + seg->out_len, NULL);
+                report_if_accepted(run, edited, "sibling-domain", CORS_SEVERITY_WARNING,
+                                   "a wildcard glued to the domain name admits sibling domains "
+                                   "that anyone can register");
+            }
         }
     }
 

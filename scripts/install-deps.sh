@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
   build-essential autoconf automake libtool pkg-config
   apache2 apache2-dev libapr1-dev libaprutil1-dev
-  libpcre2-dev libssl-dev check
+  libpcre2-dev libssl-dev libyaml-dev check
   python3 curl openssl ca-certificates valgrind
   debhelper dpkg-dev git python3-yaml
 "

@@ -1,0 +1,408 @@
+/*
+ * Reading k8s-cors-lint's inputs. The httpd reader knows httpd's syntax
+ * (continuation lines, quoting as ap_getword_conf does it, sections,
+ * Include) but gives meaning only to K8sCors directives, through the same
+ * cors_directive_apply the module uses.
+ */
+#include <glob.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_file_io.h>
+#include <apr_strings.h>
+#include <yaml.h>
+
+#include "lint_input.h"
+
+#define MAX_INCLUDE_DEPTH 16
+
+/* ---- httpd configuration --------------------------------------------------------- */
+
+/* One word as ap_getword_conf reads it: quoted with " or ' (a backslash
+ * escapes the quote), or up to white space. */
+static const char *next_word(apr_pool_t *pool, const char **line)
+{
+    const char *p = *line, *start;
+    char *word, *w;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0') {
+        *line = p;
+        return NULL;
+    }
+    if (*p == '"' || *p == '\'') {
+        char quote = *p++;
+        word = w = apr_palloc(pool, strlen(p) + 1);
+        while (*p && *p != quote) {
+            if (*p == '\\' && p[1] == quote)
+                p++;
+            *w++ = *p++;
+        }
+        *w = '\0';
+        if (*p == quote)
+            p++;
+        *line = p;
+        return word;
+    }
+    start = p;
+    while (*p && *p != ' ' && *p != '\t')
+        p++;
+    *line = p;
+    return apr_pstrmemdup(pool, start, (size_t)(p - start));
+}
+
+typedef struct {
+    apr_pool_t *pool;
+    lint_config *out;
+    const char *server_root;
+    /* The stack of open sections: httpd sections (NULL for a transparent
+     * one such as <IfModule>) and at most one origin section. */
+    lint_section *stack[64];
+    int depth;
+    cors_origin_section origin_section;
+    const char *origin_name; /* "<K8sCorsOrigin" or NULL */
+    apr_array_header_t *origin_args;
+    const char *origin_source;
+} reader;
+
+static lint_section *current(reader *rd)
+{
+    for (int i = rd->depth - 1; i >= 0; i--)
+        if (rd->stack[i] != NULL)
+            return rd->stack[i];
+    return APR_ARRAY_IDX(rd->out->sections, 0, lint_section *);
+}
+
+static const lint_section *server_of(reader *rd)
+{
+    lint_section *s = current(rd);
+    return s->kind == SECTION_SERVER || s->kind == SECTION_VHOST ? s : s->parent;
+}
+
+static void fail(reader *rd, const char *source, const char *message)
+{
+    if (rd->out->error == NULL)
+        rd->out->error = apr_psprintf(rd->pool, "%s: %s", source, message);
+}
+
+static void read_file(reader *rd, const char *path, int depth);
+
+static void include(reader *rd, const char *pattern, int optional, const char *source, int depth)
+{
+    glob_t found;
+    const char *full = pattern;
+    if (pattern[0] != '/' && rd->server_root != NULL)
+        full = apr_pstrcat(rd->pool, rd->server_root, "/", pattern, NULL);
+    if (glob(full, 0, NULL, &found) != 0) {
+        if (!optional && strpbrk(pattern, "*?[") == NULL)
+            fail(rd, source, apr_psprintf(rd->pool, "Include: cannot open %s", full));
+        return;
+    }
+    for (size_t i = 0; i < found.gl_pathc; i++)
+        read_file(rd, apr_pstrdup(rd->pool, found.gl_pathv[i]), depth + 1);
+    globfree(&found);
+}
+
+static void open_section(reader *rd, const char *name, const char *args, const char *source)
+{
+    lint_section *section = NULL;
+    if (rd->depth == (int)(sizeof(rd->stack) / sizeof(rd->stack[0]))) {
+        fail(rd, source, "sections nested too deeply");
+        return;
+    }
+    if (strcasecmp(name, "<K8sCorsOrigin") == 0 || strcasecmp(name, "<K8sCorsOriginRegex") == 0) {
+        const char *error, *word;
+        if (rd->origin_name != NULL) {
+            fail(rd, source, apr_pstrcat(rd->pool, name + 1, "> cannot be nested", NULL));
+            return;
+        }
+        rd->origin_args = apr_array_make(rd->pool, 2, sizeof(const char *));
+        while ((word = next_word(rd->pool, &args)) != NULL)
+            APR_ARRAY_PUSH(rd->origin_args, const char *) = word;
+        error =
+            cors_origin_section_open(rd->pool, name, rd->origin_args->nelts, &rd->origin_section);
+        if (error != NULL)
+            fail(rd, source, apr_pstrcat(rd->pool, name + 1, ">: ", error, NULL));
+        rd->origin_name = name;
+        rd->origin_source = source;
+    } else if (strcasecmp(name, "<VirtualHost") == 0 || strcasecmp(name, "<Location") == 0 ||
+               strcasecmp(name, "<LocationMatch") == 0 || strcasecmp(name, "<Directory") == 0 ||
+               strcasecmp(name, "<DirectoryMatch") == 0 || strcasecmp(name, "<Files") == 0 ||
+               strcasecmp(name, "<FilesMatch") == 0 || strcasecmp(name, "<Proxy") == 0 ||
+               strcasecmp(name, "<ProxyMatch") == 0 || strcasecmp(name, "<If") == 0) {
+        section = apr_pcalloc(rd->pool, sizeof(*section));
+        section->kind = strcasecmp(name, "<VirtualHost") == 0 ? SECTION_VHOST
+                        : strcasecmp(name, "<Location") == 0  ? SECTION_LOCATION
+                                                              : SECTION_OTHER;
+        section->arg = next_word(rd->pool, &args);
+        section->source = source;
+        section->policy = cors_policy_make(rd->pool);
+        section->parent = section->kind == SECTION_VHOST
+                              ? APR_ARRAY_IDX(rd->out->sections, 0, lint_section *)
+                              : server_of(rd);
+        APR_ARRAY_PUSH(rd->out->sections, lint_section *) = section;
+    }
+    rd->stack[rd->depth++] = section;
+}
+
+static void close_section(reader *rd, const char *source)
+{
+    if (rd->origin_name != NULL) {
+        const char *error = cors_origin_section_close(
+            rd->pool, current(rd)->policy, rd->origin_name, rd->origin_args->nelts,
+            (const char *const *)rd->origin_args->elts, &rd->origin_section, rd->origin_source);
+        if (error != NULL)
+            fail(rd, rd->origin_source,
+                 apr_pstrcat(rd->pool, rd->origin_name + 1, ">: ", error, NULL));
+        rd->origin_name = NULL;
+        return;
+    }
+    if (rd->depth == 0) {
+        fail(rd, source, "closing a section that was not opened");
+        return;
+    }
+    rd->depth--;
+}
+
+static void directive(reader *rd, const char *line, const char *source, int depth)
+{
+    const char *name = next_word(rd->pool, &line), *word, *error;
+    apr_array_header_t *args = apr_array_make(rd->pool, 4, sizeof(const char *));
+
+    while ((word = next_word(rd->pool, &line)) != NULL)
+        APR_ARRAY_PUSH(args, const char *) = word;
+    if (strcasecmp(name, "ServerRoot") == 0 && args->nelts == 1) {
+        rd->server_root = APR_ARRAY_IDX(args, 0, const char *);
+    } else if ((strcasecmp(name, "Include") == 0 || strcasecmp(name, "IncludeOptional") == 0) &&
+               args->nelts == 1) {
+        include(rd, APR_ARRAY_IDX(args, 0, const char *), strcasecmp(name, "IncludeOptional") == 0,
+                source, depth);
+    } else if (cors_directive_find(name) != NULL) {
+        error = cors_directive_apply(rd->pool, current(rd)->policy,
+                                     rd->origin_name ? &rd->origin_section : NULL, name,
+                                     args->nelts, (const char *const *)args->elts, source);
+        if (error != NULL)
+            fail(rd, source, apr_pstrcat(rd->pool, name, ": ", error, NULL));
+    } else if (rd->origin_name != NULL) {
+        fail(
+            rd, source,
+            apr_pstrcat(rd->pool, name, " is not allowed inside ", rd->origin_name + 1, ">", NULL));
+    }
+}
+
+static void read_file(reader *rd, const char *path, int depth)
+{
+    char *text, *line, *next;
+    apr_file_t *file;
+    apr_finfo_t info;
+    apr_size_t size;
+    int number = 0;
+
+    if (depth > MAX_INCLUDE_DEPTH) {
+        fail(rd, path, "Include nested too deeply");
+        return;
+    }
+    if (apr_file_open(&file, path, APR_READ, 0, rd->pool) != APR_SUCCESS ||
+        apr_file_info_get(&info, APR_FINFO_SIZE, file) != APR_SUCCESS) {
+        fail(rd, path, "cannot read the file");
+        return;
+    }
+    size = (apr_size_t)info.size;
+    text = apr_palloc(rd->pool, size + 1);
+    if (apr_file_read_full(file, text, size, &size) != APR_SUCCESS && size == 0 && info.size) {
+        fail(rd, path, "cannot read the file");
+        return;
+    }
+    text[size] = '\0';
+    apr_file_close(file);
+
+    for (line = text; line != NULL && *line; line = next) {
+        int first = ++number;
+        char *end;
+        const char *source;
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        /* A backslash at the end of a line continues it (httpd joins with
+         * nothing removed but the backslash and the newline). */
+        while ((end = line + strlen(line)) > line && end[-1] == '\\' && next != NULL) {
+            char *following = next;
+            next = strchr(following, '\n');
+            if (next != NULL)
+                *next++ = '\0';
+            end[-1] = '\0';
+            line = apr_pstrcat(rd->pool, line, following, NULL);
+            number++;
+        }
+        while (*line == ' ' || *line == '\t')
+            line++;
+        end = line + strlen(line);
+        while (end > line && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+            *--end = '\0';
+        if (*line == '\0' || *line == '#')
+            continue;
+        source = apr_psprintf(rd->pool, "%s:%d", path, first);
+        if (line[0] == '<' && line[1] == '/') {
+            close_section(rd, source);
+        } else if (line[0] == '<') {
+            char *close = strrchr(line, '>');
+            size_t name_len = strcspn(line, " \t>");
+            if (close == NULL) {
+                fail(rd, source, "section directive missing closing '>'");
+                continue;
+            }
+            *close = '\0';
+            open_section(rd, apr_pstrmemdup(rd->pool, line, name_len), line + name_len, source);
+        } else {
+            directive(rd, line, source, depth);
+        }
+    }
+}
+
+void lint_read_httpd_config(apr_pool_t *pool, const char *path, lint_config *out)
+{
+    reader rd;
+    lint_section *server = apr_pcalloc(pool, sizeof(*server));
+
+    memset(&rd, 0, sizeof(rd));
+    rd.pool = pool;
+    rd.out = out;
+    out->error = NULL;
+    out->sections = apr_array_make(pool, 8, sizeof(lint_section *));
+    server->kind = SECTION_SERVER;
+    server->source = path;
+    server->policy = cors_policy_make(pool);
+    APR_ARRAY_PUSH(out->sections, lint_section *) = server;
+    read_file(&rd, path, 0);
+}
+
+const char *lint_policy_from_flag(apr_pool_t *pool, const char *value, const char *source,
+                                  lint_config *out)
+{
+    lint_section *server = apr_pcalloc(pool, sizeof(*server));
+    const char *prefix = "--cors-allowed-origins=";
+    if (strncmp(value, prefix, strlen(prefix)) == 0)
+        value += strlen(prefix);
+    server->kind = SECTION_SERVER;
+    server->source = source;
+    server->policy = cors_policy_make(pool);
+    server->policy->mode = CORS_MODE_ENFORCE;
+    server->policy->mode_source = source;
+    out->error = NULL;
+    out->sections = apr_array_make(pool, 1, sizeof(lint_section *));
+    APR_ARRAY_PUSH(out->sections, lint_section *) = server;
+    if (value[0] == '\0') {
+        /* An empty list: kube-apiserver does no CORS at all. */
+        server->policy->mode = CORS_MODE_OFF;
+        return NULL;
+    }
+    return cors_policy_add_kube_origins(pool, server->policy, value, source);
+}
+
+const cors_policy *lint_policy_for_path(apr_pool_t *pool, const lint_config *config,
+                                        const char *path)
+{
+    const lint_section *server = APR_ARRAY_IDX(config->sections, 0, const lint_section *);
+    const cors_policy *policy = server->policy;
+    const lint_section *vhost = NULL;
+
+    for (int i = 1; i < config->sections->nelts; i++) {
+        const lint_section *s = APR_ARRAY_IDX(config->sections, i, const lint_section *);
+        if (s->kind != SECTION_LOCATION || s->arg == NULL ||
+            strncmp(path, s->arg, strlen(s->arg)) != 0)
+            continue;
+        if (s->parent != server && vhost == NULL) {
+            /* The first virtual host with a matching <Location> stands for
+             * "the" virtual host: its own settings come first. */
+            vhost = s->parent;
+            policy = cors_policy_merge(pool, policy, vhost->policy);
+        }
+        if (s->parent == server || s->parent == vhost)
+            policy = cors_policy_merge(pool, policy, s->policy);
+    }
+    return policy;
+}
+
+/* ---- kube-apiserver manifests -------------------------------------------------------- */
+
+typedef struct {
+    const char *value;
+    int line;
+    int take_next; /* the previous item was "--cors-allowed-origins" alone */
+} flag_search;
+
+static void search_node(yaml_document_t *doc, yaml_node_t *node, int in_command, flag_search *found)
+{
+    const char *flag = "--cors-allowed-origins";
+    if (node == NULL || found->value != NULL)
+        return;
+    if (node->type == YAML_SCALAR_NODE && in_command) {
+        const char *text = (const char *)node->data.scalar.value;
+        if (found->take_next) {
+            found->value = text;
+            found->line = (int)node->start_mark.line + 1;
+        } else if (strncmp(text, flag, strlen(flag)) == 0 && text[strlen(flag)] == '=') {
+            found->value = text + strlen(flag) + 1;
+            found->line = (int)node->start_mark.line + 1;
+        } else if (strcmp(text, flag) == 0) {
+            found->take_next = 1;
+        }
+    } else if (node->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *item = node->data.sequence.items.start;
+             item < node->data.sequence.items.top; item++)
+            search_node(doc, yaml_document_get_node(doc, *item), in_command, found);
+    } else if (node->type == YAML_MAPPING_NODE) {
+        for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
+             pair < node->data.mapping.pairs.top; pair++) {
+            yaml_node_t *key = yaml_document_get_node(doc, pair->key);
+            int command = key != NULL && key->type == YAML_SCALAR_NODE &&
+                          (strcmp((const char *)key->data.scalar.value, "command") == 0 ||
+                           strcmp((const char *)key->data.scalar.value, "args") == 0);
+            search_node(doc, yaml_document_get_node(doc, pair->value), command, found);
+        }
+    }
+}
+
+const char *lint_read_manifest(apr_pool_t *pool, const char *path, const char **value,
+                               const char **source)
+{
+    FILE *file = fopen(path, "rb");
+    yaml_parser_t parser;
+    flag_search found = {NULL, 0, 0};
+    const char *error = NULL;
+
+    *value = NULL;
+    *source = NULL;
+    if (file == NULL)
+        return apr_psprintf(pool, "%s: cannot read the file", path);
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, file);
+    for (;;) {
+        yaml_document_t doc;
+        yaml_node_t *root;
+        if (!yaml_parser_load(&parser, &doc)) {
+            error = apr_psprintf(pool, "%s:%lu: not valid YAML: %s", path,
+                                 (unsigned long)parser.problem_mark.line + 1,
+                                 parser.problem ? parser.problem : "parse error");
+            break;
+        }
+        root = yaml_document_get_root_node(&doc);
+        if (root == NULL) {
+            yaml_document_delete(&doc);
+            break; /* end of the stream */
+        }
+        search_node(&doc, root, 0, &found);
+        if (found.value != NULL) {
+            *value = apr_pstrdup(pool, found.value);
+            *source = apr_psprintf(pool, "%s:%d", path, found.line);
+        }
+        yaml_document_delete(&doc);
+        if (*value != NULL)
+            break;
+    }
+    yaml_parser_delete(&parser);
+    fclose(file);
+    return error;
+}
