@@ -408,7 +408,10 @@ static int derive(const char *pattern, intended *in)
             return 0;
         in->s.text[in->s.len] = '\0';
         sep = strstr(in->s.text, "://");
-        if (sep != NULL) {
+        if (sep == in->s.text) {
+            in->prefix = "https"; /* "://host": the scheme left open */
+            in->host_start = 3;
+        } else if (sep != NULL) {
             in->prefix = "";
             in->host_start = (size_t)(sep - in->s.text) + 3;
         } else if (strncmp(in->s.text, "//", 2) == 0) {

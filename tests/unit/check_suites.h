@@ -13,5 +13,6 @@ Suite *regex_suite(void);
 Suite *tokens_suite(void);
 Suite *policy_suite(void);
 Suite *decision_suite(void);
+Suite *lint_suite(void);
 
 #endif

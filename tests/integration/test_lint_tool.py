@@ -1,0 +1,223 @@
+"""k8s-cors-lint, the command-line audit built from the module's core: on a
+kube-apiserver manifest carrying the seed article's flag values, on bare
+flag values, and on an httpd configuration, where it must report exactly
+what httpd itself reports at start-up, and explain decisions as the running
+gateway makes them.
+"""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import harness
+
+SEED_FLAG = ("https://dashboard.example.com,https://monitoring.example.com,"
+             "https://.*\\.example\\.com,http://dashboard.example.com")
+
+MANIFEST = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: kube-apiserver
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - kube-apiserver
+    - --advertise-address=10.0.0.10
+    - --cors-allowed-origins={flag}
+    - --etcd-servers=https://127.0.0.1:2379
+    image: registry.k8s.io/kube-apiserver:v1.30.0
+    name: kube-apiserver
+"""
+
+# A policy mixing every kind of rule, with weaknesses of several kinds.
+POLICY = """\
+<Location "/">
+    K8sCors On
+    K8sCorsAllowOrigin https://dashboard.example.com http://legacy.example.com
+    K8sCorsAllowOriginRegex "https://.*\\.apps\\.example\\.com"
+    <K8sCorsOrigin https://readonly-dashboard.example.com>
+        K8sCorsAllowMethods GET HEAD
+        K8sCorsMaxAge 86400
+    </K8sCorsOrigin>
+    K8sCorsKubeAllowedOrigins "https://grafana.example.com,//lens\\.example\\.com(:|$)"
+</Location>
+ProxyPass "/" "http://127.0.0.1:{fake}/"
+"""
+
+FINDING_LINE = re.compile(r": (warning|error|info): \"")
+
+
+def lint_tool():
+    return harness.build_dir() / "tools" / "k8s-cors-lint"
+
+
+def run_lint(*args):
+    completed = subprocess.run([str(lint_tool()), *args], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    return (completed.returncode, completed.stdout.decode("utf-8"),
+            completed.stderr.decode("utf-8"))
+
+
+def write(name, text):
+    path = harness.work_dir() / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def test_manifest_with_seed_flags_prints_findings_and_fixes():
+    """The seed's flag values in a manifest: every weakness is reported with
+    its attacker origin, and a fixed flag value is suggested; exit 1."""
+    manifest = write("kube-apiserver.yaml", MANIFEST.format(flag=SEED_FLAG))
+    status, out, err = run_lint("--manifest", str(manifest))
+    check(status == 1, "exit %d, want 1 (warnings)\n%s%s" % (status, out, err))
+    for expected in ("accepts https://dashboard.example.com.evil.example",
+                     "accepts https://dashboardxexample.com",
+                     "accepts https://evil.attacker.example.com",
+                     "[plain-http]; accepts http://dashboard.example.com",
+                     "suggested: ^https://dashboard\\.example\\.com$"):
+        check(expected in out, "missing %r in:\n%s" % (expected, out))
+    check("%s:11: warning" % manifest in out, "findings do not name the manifest line:\n" + out)
+    suggested = [line for line in out.splitlines() if line.startswith("suggested: --cors")]
+    check(len(suggested) == 1, "no suggested flag line:\n" + out)
+    check("^https://monitoring\\.example\\.com$" in suggested[0], suggested[0])
+    check(re.search(r"^\d+ errors, \d+ warnings, \d+ notes$", out, re.M), out)
+
+
+def test_strict_makes_warnings_errors():
+    """--strict reports the same findings as errors, and exits 2."""
+    status, out, _ = run_lint("--strict", "--flag", "https://*")
+    check(status == 2, "exit %d, want 2\n%s" % (status, out))
+    check('error: "https://*"' in out and "[match-all]" in out, out)
+
+
+def test_clean_flag_exits_zero():
+    """A correctly anchored, escaped pattern has nothing to report."""
+    status, out, _ = run_lint("--flag", "--cors-allowed-origins=^https://dashboard\\.example\\.com$")
+    check(status == 0, "exit %d\n%s" % (status, out))
+    check("0 errors, 0 warnings" in out, out)
+
+
+def test_json_output_is_machine_readable():
+    """--format json: findings with severity, code, attacker and suggestion; the
+    attacker origins it names are real origins."""
+    status, out, _ = run_lint("--format", "json", "--flag", "^https://dashboard.example.com$")
+    check(status == 1, "exit %d" % status)
+    document = json.loads(out)
+    codes = {f["code"]: f for f in document["findings"]}
+    check("unescaped-dot" in codes, out)
+    finding = codes["unescaped-dot"]
+    check(finding["severity"] == "warning", finding)
+    check(finding["attacker"] == "https://dashboardxexample.com", finding)
+    check(finding["suggestion"] == "^https://dashboard\\.example\\.com$", finding)
+    check(document["summary"]["warnings"] >= 1, document)
+
+
+def test_bad_input_exits_two():
+    """Unusable input is an error with a message, never a silent pass."""
+    manifest = write("broken.yaml", "spec: [unclosed\n")
+    status, _, err = run_lint("--manifest", str(manifest))
+    check(status == 2 and "not valid YAML" in err, "exit %d: %s" % (status, err))
+    status, _, err = run_lint("--flag", "https://a.example.com,,https://b.example.com")
+    check(status == 2 and "empty value" in err, "exit %d: %s" % (status, err))
+    status, _, err = run_lint("--flag", "https://(")
+    check(status == 2 and "invalid regular expression" in err, "exit %d: %s" % (status, err))
+
+
+def module_findings(output):
+    """The KC0001 lines of httpd -t, as k8s-cors-lint prints them (httpd's error
+    log doubles backslashes)."""
+    lines = set()
+    for line in output.splitlines():
+        if "KC0001: " in line:
+            lines.add(line.split("KC0001: ", 1)[1].replace("\\\\", "\\"))
+    return lines
+
+
+def test_module_and_tool_agree():
+    """The same configuration gives the same findings from httpd -t and from
+    k8s-cors-lint --httpd-config, line for line."""
+    gateway = harness.Httpd(name="lint-agree", log_level="warn k8s_cors:info")
+    status, output = gateway.configtest(POLICY.format(fake=harness.free_port()))
+    check(status == 0, "httpd -t failed:\n" + output)
+    from_httpd = module_findings(output)
+    check(len(from_httpd) >= 5, "httpd reported too little:\n" + output)
+    _, out, err = run_lint("--httpd-config", str(gateway.conf_path))
+    from_tool = {line for line in out.splitlines() if FINDING_LINE.search(line)}
+    check(from_httpd == from_tool,
+          "httpd only: %s\ntool only: %s\n%s" % (sorted(from_httpd - from_tool),
+                                                 sorted(from_tool - from_httpd), err))
+
+
+def test_module_and_tool_agree_under_strict():
+    """With K8sCorsStrict On, httpd -t fails and the tool exits 2 with the same
+    error lines."""
+    gateway = harness.Httpd(name="lint-strict", log_level="warn k8s_cors:info")
+    status, output = gateway.configtest(
+        "K8sCorsStrict On\n" + POLICY.format(fake=harness.free_port()))
+    check(status != 0, "httpd -t passed under strict:\n" + output)
+    from_httpd = {line for line in module_findings(output) if ": error: " in line}
+    tool_status, out, _ = run_lint("--httpd-config", str(gateway.conf_path))
+    from_tool = {line for line in out.splitlines() if ": error: " in line}
+    check(tool_status == 2, "tool exit %d" % tool_status)
+    check(from_httpd and from_httpd == from_tool,
+          "httpd: %s\ntool: %s" % (sorted(from_httpd), sorted(from_tool)))
+
+
+def test_explain_matches_the_running_gateway():
+    """--explain gives the decision the running gateway applies: the read-only
+    dashboard's DELETE is refused 405 with its Allow list, a suffix attacker is
+    denied, a kube entry's bypass is allowed (as kube-apiserver would)."""
+    fake = harness.FakeApiServer(name="lint-fake")
+    fake.start()
+    gateway = harness.Httpd(POLICY.format(fake=fake.port), name="lint-explain")
+    try:
+        gateway.start()
+        cases = [
+            ("https://readonly-dashboard.example.com", "DELETE"),
+            ("https://dashboard.example.com.evil.com", "GET"),
+            ("https://grafana.example.com.evil.com", "GET"),
+            ("https://team.apps.example.com", "GET"),
+        ]
+        for origin, method in cases:
+            _, out, _ = run_lint("--format", "json", "--httpd-config", str(gateway.conf_path),
+                                 "--explain", origin, "--method", method)
+            decision = json.loads(out)["explain"]
+            response = gateway.request(method, "/api/v1/namespaces",
+                                       {"Origin": origin, "Authorization": "Bearer demo-token"})
+            expected_origin = decision["headers"].get("Access-Control-Allow-Origin")
+            got = response.header_values("Access-Control-Allow-Origin")
+            check(got == ([expected_origin] if expected_origin else []),
+                  "%s %s: explain says %s, gateway sent %s" % (method, origin, decision, got))
+            if decision["refuse_status"]:
+                check(response.status == decision["refuse_status"],
+                      "%s %s: explain %d, gateway %d" % (method, origin,
+                                                         decision["refuse_status"],
+                                                         response.status))
+                allow = decision["headers"].get("Allow")
+                if allow:
+                    check(response.header_values("Allow") == [allow], response.describe())
+            else:
+                check(response.status == 200, response.describe())
+    finally:
+        gateway.stop()
+        fake.stop()
+
+
+def test_help_and_man_page():
+    """--help documents every input; the man page exists and renders."""
+    status, out, _ = run_lint("--help")
+    check(status == 0, "exit %d" % status)
+    for option in ("--manifest", "--flag", "--httpd-config", "--format", "--explain", "--strict"):
+        check(option in out, "%s missing from --help" % option)
+    man = Path(__file__).resolve().parents[2] / "tools" / "k8s-cors-lint.1"
+    check(man.exists(), "no man page at %s" % man)
+    text = man.read_text(encoding="utf-8")
+    check(".SH EXIT STATUS" in text and "--manifest" in text.replace("\\-", "-"), "man page")

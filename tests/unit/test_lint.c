@@ -1,0 +1,277 @@
+/*
+ * cors_lint: each pattern's findings, table-driven. Every attacker origin a
+ * finding reports is matched again here, with PCRE2 called directly (not
+ * through the core), under the target's semantics: a lint that reports an
+ * origin the pattern does not accept fails the test.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <check.h>
+#include <pcre2.h>
+#include <string.h>
+
+#include "check_suites.h"
+#include "cors_core.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+#define K         CORS_SEMANTICS_KUBE
+#define W         CORS_SEMANTICS_WHOLE
+#define MAX_CODES 5
+
+typedef struct {
+    const char *pattern;
+    cors_semantics semantics;
+    /* Codes that must be reported (at warning or error severity, except the
+     * notes any-port and not-analysed); NULL-terminated. An empty list means
+     * the pattern is clean: no warning and no error at all. */
+    const char *codes[MAX_CODES];
+    const char *attacker; /* one attacker origin that must be named, or NULL */
+} lint_case;
+
+static const lint_case cases[] = {
+    /* The seed article's "Security Best Practices", as kube-apiserver reads them. */
+    {".*", K, {"match-all", "matches-null", "kube-validation"}, "https://evil.example"},
+    {"http://dashboard.example.com",
+     K,
+     {"plain-http", "unanchored-end", "unescaped-dot"},
+     "http://dashboard.example.com.evil.example"},
+    {"https://*", K, {"match-all"}, "https://evil.example"},
+    {"https://.*\\.example\\.com",
+     K,
+     {"unanchored-end", "wildcard-host"},
+     "https://a.example.com.evil.example"},
+    {"https://dashboard.example.com",
+     K,
+     {"unanchored-end", "unescaped-dot"},
+     "https://dashboardxexample.com"},
+    {"https://dashboard.prod.example.com", K, {"unanchored-end", "unescaped-dot"}, NULL},
+    /* kube-apiserver's own filter and validation tables (V03-V39). */
+    {"example.com",
+     K,
+     {"kube-validation", "unanchored-end", "unanchored-start", "unescaped-dot"},
+     "https://example.com.evil.example"},
+    {"//example.com(:|$)", K, {"unescaped-dot", "plain-http"}, "https://examplexcom"},
+    {"^http://foo.com$", K, {"unescaped-dot", "plain-http"}, "http://fooxcom"},
+    {"^http://foo.com", K, {"unanchored-end", "plain-http"}, "http://foo.com.evil.example"},
+    {"://foo.com$", K, {"unescaped-dot", "plain-http"}, "https://fooxcom"},
+    {"//foo.com$", K, {"unescaped-dot", "plain-http"}, NULL},
+    {"^http://foo.com(:|$)", K, {"unescaped-dot", "plain-http"}, NULL},
+    {"(^foo.com$)", K, {"never-matches"}, NULL},
+    {"^foo.com", K, {"kube-validation", "never-matches"}, NULL},
+    {"//foo.com", K, {"kube-validation", "unanchored-end"}, "https://foo.com.evil.example"},
+    {"foo.com$", K, {"kube-validation", "unanchored-start"}, "https://evil-foo.com"},
+    {"foo.com(:|$)", K, {"kube-validation", "unanchored-start"}, "https://evilfoo.com"},
+    /* The bypasses (V39-V46, V56). */
+    {"https://example\\.com", K, {"unanchored-end"}, "https://example.com.evil.example"},
+    {"^https://dashboard\\.example\\.com",
+     K,
+     {"unanchored-end"},
+     "https://dashboard.example.com.evil.example"},
+    {"^https://dashboard.example.com$", K, {"unescaped-dot"}, "https://dashboardxexample.com"},
+    {"//api.example.com(:|$)", K, {"unescaped-dot"}, "https://apixexample.com"},
+    {"//example\\.com(:|$)", K, {"plain-http"}, "http://example.com"},
+    {"^https?://(www|foo\\.)?(mywebsite.com)$", K, {"unescaped-dot", "plain-http"}, NULL},
+    {"example\\.com$", K, {"unanchored-start", "kube-validation"}, "https://evil-example.com"},
+    /* Go RE2 and PCRE2 disagree. */
+    {"^https://(?=a)a\\.com$", K, {"re2-incompatible"}, NULL},
+    {"^https://a\\.com\\Z", K, {"re2-incompatible"}, NULL},
+    {"^https://(a)\\1\\.com$", K, {"re2-incompatible"}, NULL},
+    {"^https://(?x)a\\.com$", K, {"re2-incompatible"}, NULL},
+    {"^https://a\\v\\.com$", K, {"re2-differs"}, NULL},
+    {"https://(", K, {"invalid-regex"}, NULL},
+    /* Safe kube patterns: nothing to report but notes. */
+    {"^https://dashboard\\.example\\.com$", K, {NULL}, NULL},
+    {"^https://dashboard\\.example\\.com(:|$)", K, {NULL}, NULL},
+    {"^https://[a-z0-9-]+\\.example\\.com$", K, {NULL}, NULL},
+    /* The module's own whole-origin patterns: anchoring is implicit. */
+    {"https://dashboard\\.example\\.com", W, {NULL}, NULL},
+    {"https://[a-z0-9-]+\\.apps\\.example\\.com", W, {NULL}, NULL},
+    {"https://dashboard.example.com", W, {"unescaped-dot"}, "https://dashboardxexample.com"},
+    {"https://.*\\.example\\.com", W, {"wildcard-host"}, "https://evil.attacker.example.com"},
+    {"https://.*example\\.com", W, {"wildcard-host", "sibling-domain"}, "https://evil-example.com"},
+    {"https?://x\\.example\\.com", W, {"plain-http"}, "http://x.example.com"},
+    {".*", W, {"match-all"}, "https://evil.example"},
+    {"HTTPS://A\\.example\\.com", W, {"never-matches"}, NULL},
+};
+
+/* The pattern matches origin, by PCRE2 directly: kube searches the raw
+ * value; the module matches the whole normalized origin. */
+static int pattern_accepts(const char *pattern, cors_semantics semantics, const char *origin)
+{
+    int error, rc;
+    PCRE2_SIZE offset;
+    uint32_t options = PCRE2_DOLLAR_ENDONLY;
+    pcre2_code *code;
+    pcre2_match_data *data;
+    cors_origin parsed;
+    const char *subject = origin;
+    size_t len = strlen(origin);
+
+    if (semantics == W) {
+        options |= PCRE2_ANCHORED | PCRE2_ENDANCHORED;
+        ck_assert_int_eq(cors_origin_parse(origin, len, &parsed), CORS_ORIGIN_OK);
+        subject = parsed.text;
+        len = parsed.len;
+    }
+    code =
+        pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &error, &offset, NULL);
+    ck_assert_ptr_nonnull(code);
+    data = pcre2_match_data_create_from_pattern(code, NULL);
+    rc = pcre2_match(code, (PCRE2_SPTR)subject, len, 0, 0, data, NULL);
+    pcre2_match_data_free(data);
+    pcre2_code_free(code);
+    return rc >= 0;
+}
+
+static int has_code(const apr_array_header_t *findings, const char *code)
+{
+    for (int i = 0; i < findings->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(findings, i, cors_finding).code, code) == 0)
+            return 1;
+    return 0;
+}
+
+START_TEST(test_lint_table)
+{
+    const lint_case *c = &cases[_i];
+    apr_array_header_t *findings = apr_array_make(pool, 4, sizeof(cors_finding));
+    int expected = 0, warnings = 0, named = c->attacker == NULL;
+
+    cors_lint_pattern(pool, c->pattern, c->semantics, "t:1", findings);
+    for (int k = 0; k < MAX_CODES && c->codes[k]; k++, expected++)
+        ck_assert_msg(has_code(findings, c->codes[k]), "%s: no %s finding", c->pattern,
+                      c->codes[k]);
+    for (int i = 0; i < findings->nelts; i++) {
+        const cors_finding *f = &APR_ARRAY_IDX(findings, i, cors_finding);
+        ck_assert_str_eq(f->subject, c->pattern);
+        ck_assert_str_eq(f->source, "t:1");
+        ck_assert_ptr_nonnull(f->message);
+        if (f->severity >= CORS_SEVERITY_WARNING)
+            warnings++;
+        if (f->attacker != NULL && strcmp(f->attacker, "null") != 0)
+            ck_assert_msg(pattern_accepts(c->pattern, c->semantics, f->attacker),
+                          "%s: reported %s, which it does not accept", c->pattern, f->attacker);
+        if (f->attacker != NULL && c->attacker != NULL && strcmp(f->attacker, c->attacker) == 0)
+            named = 1;
+        if (f->suggestion != NULL && strncmp(f->suggestion, "^", 1) == 0 && f->attacker &&
+            strcmp(f->attacker, "null") != 0)
+            ck_assert_msg(!pattern_accepts(f->suggestion, c->semantics, f->attacker),
+                          "%s: suggestion %s still accepts %s", c->pattern, f->suggestion,
+                          f->attacker);
+    }
+    ck_assert_msg(named, "%s: attacker %s not named", c->pattern, c->attacker);
+    if (expected == 0)
+        ck_assert_msg(warnings == 0, "%s: clean pattern got %d warnings", c->pattern, warnings);
+}
+END_TEST
+
+/* The suggested fix accepts what the pattern was meant for and none of
+ * the attacker origins reported for it. */
+START_TEST(test_suggestions_fix)
+{
+    static const struct {
+        const char *pattern, *intended;
+    } fixes[] = {
+        {"https://dashboard.example.com", "https://dashboard.example.com"},
+        {"//api.example.com(:|$)", "https://api.example.com"},
+        {"https://.*\\.example\\.com", "https://team1.example.com"},
+        {"example\\.com$", "https://example.com"},
+    };
+    for (size_t k = 0; k < sizeof(fixes) / sizeof(fixes[0]); k++) {
+        apr_array_header_t *findings = apr_array_make(pool, 4, sizeof(cors_finding));
+        const char *suggestion = NULL;
+        cors_lint_pattern(pool, fixes[k].pattern, K, NULL, findings);
+        for (int i = 0; i < findings->nelts; i++)
+            if (APR_ARRAY_IDX(findings, i, cors_finding).suggestion)
+                suggestion = APR_ARRAY_IDX(findings, i, cors_finding).suggestion;
+        ck_assert_msg(suggestion != NULL, "%s: no suggestion", fixes[k].pattern);
+        ck_assert_msg(pattern_accepts(suggestion, K, fixes[k].intended), "%s rejects %s",
+                      suggestion, fixes[k].intended);
+        for (int i = 0; i < findings->nelts; i++) {
+            const cors_finding *f = &APR_ARRAY_IDX(findings, i, cors_finding);
+            if (f->attacker && strcmp(f->code, "any-port") != 0)
+                ck_assert_msg(!pattern_accepts(suggestion, K, f->attacker), "%s still accepts %s",
+                              suggestion, f->attacker);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_lint_origins)
+{
+    apr_array_header_t *findings = apr_array_make(pool, 4, sizeof(cors_finding));
+    cors_lint_origin(pool, "http://dashboard.example.com", "t:1", findings);
+    cors_lint_origin(pool, "*", "t:2", findings);
+    cors_lint_origin(pool, "null", "t:3", findings);
+    cors_lint_origin(pool, "https://dashboard.example.com", "t:4", findings);
+    ck_assert_int_eq(findings->nelts, 3);
+    ck_assert_str_eq(APR_ARRAY_IDX(findings, 0, cors_finding).code, "plain-http");
+    ck_assert_str_eq(APR_ARRAY_IDX(findings, 1, cors_finding).code, "match-all");
+    ck_assert_str_eq(APR_ARRAY_IDX(findings, 2, cors_finding).code, "null-origin");
+}
+END_TEST
+
+/* K8sCorsStrict turns warnings into errors, except the max-age note that is
+ * harmless; the policy lint covers rules and their own settings. */
+START_TEST(test_policy_lint_and_strict)
+{
+    cors_policy *p = cors_policy_make(pool);
+    cors_settings *own = cors_settings_make(pool);
+    apr_array_header_t *findings;
+    int max_age = 0, plain = 0;
+
+    ck_assert_ptr_null(cors_settings_set_max_age(pool, own, "86400", "t:9"));
+    ck_assert_ptr_null(
+        cors_policy_add_origin_with(pool, p, "http://a.example.com", "t:1", own, "a"));
+    ck_assert_ptr_null(cors_policy_add_kube_origins(pool, p, "//b\\.example\\.com(:|$)", "t:2"));
+    findings = cors_lint_policy(pool, p);
+    for (int i = 0; i < findings->nelts; i++) {
+        const cors_finding *f = &APR_ARRAY_IDX(findings, i, cors_finding);
+        if (strcmp(f->code, "max-age-capped") == 0) {
+            max_age++;
+            ck_assert_int_eq(cors_finding_effective_severity(f, 1), CORS_SEVERITY_WARNING);
+            ck_assert_str_eq(f->source, "t:9");
+        }
+        if (strcmp(f->code, "plain-http") == 0) {
+            plain++;
+            ck_assert_int_eq(cors_finding_effective_severity(f, 0), CORS_SEVERITY_WARNING);
+            ck_assert_int_eq(cors_finding_effective_severity(f, 1), CORS_SEVERITY_ERROR);
+        }
+    }
+    ck_assert_int_eq(max_age, 1);
+    ck_assert_int_eq(plain, 2); /* the http origin, and http:// accepted by the kube pattern */
+    ck_assert_ptr_nonnull(
+        strstr(cors_finding_format(pool, &APR_ARRAY_IDX(findings, 0, cors_finding), 1), "t:"));
+}
+END_TEST
+
+START_TEST(test_regex_escape)
+{
+    ck_assert_str_eq(cors_regex_escape(pool, "https://a.b.com"), "https://a\\.b\\.com");
+    ck_assert_str_eq(cors_regex_escape(pool, "a+b(c)|d*$^"), "a\\+b\\(c\\)\\|d\\*\\$\\^");
+}
+END_TEST
+
+Suite *lint_suite(void)
+{
+    Suite *s = suite_create("lint");
+    TCase *tc = tcase_create("patterns");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, test_lint_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+    tcase_add_test(tc, test_suggestions_fix);
+    tcase_add_test(tc, test_lint_origins);
+    tcase_add_test(tc, test_policy_lint_and_strict);
+    tcase_add_test(tc, test_regex_escape);
+    suite_add_tcase(s, tc);
+    return s;
+}
