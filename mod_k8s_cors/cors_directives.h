@@ -54,4 +54,20 @@ const char *cors_origin_section_close(apr_pool_t *pool, cors_policy *policy, con
                                       int argc, const char *const *argv,
                                       const cors_origin_section *section, const char *source);
 
+/* One word of a configuration line, as httpd's ap_getword_conf reads it:
+ * quoted with " or ' (a backslash escapes the quote), or up to white space.
+ * Advances *line; NULL at the end of the line. */
+const char *cors_config_word(apr_pool_t *pool, const char **line);
+
+/* The policy written as K8sCors directives, one per line, each rule preceded
+ * by a "#@ file:line" comment naming where it was configured. Applying the
+ * text with cors_policy_apply_text gives back a policy that decides every
+ * request the same way: this is how the console CGI learns the policy from
+ * the module (K8sCorsExportPolicy), from the one httpd configuration. */
+const char *cors_policy_to_directives(apr_pool_t *pool, const cors_policy *policy);
+
+/* Applies directives text (K8sCors directives and origin sections, blank
+ * lines, comments) to policy. Returns NULL or "LINE: message". */
+const char *cors_policy_apply_text(apr_pool_t *pool, cors_policy *policy, const char *text);
+
 #endif

@@ -9,6 +9,7 @@
  *   handler           answer allowed preflights with 204, before mod_proxy
  *   output filter     on every response, the upstream's and httpd's error
  *                     pages alike: drop upstream CORS headers, write ours
+ *   fixups            K8sCorsExportPolicy: the policy for the console CGI
  */
 #include <http_core.h>
 #include <http_protocol.h>
@@ -27,6 +28,7 @@ static void register_hooks(apr_pool_t *pool)
     ap_hook_header_parser(k8s_cors_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_access_ex(k8s_cors_access_checker_ex, NULL, NULL, APR_HOOK_FIRST,
                             AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_fixups(k8s_cors_export_policy, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(k8s_cors_preflight_handler, NULL, before_proxy, APR_HOOK_FIRST);
     ap_hook_insert_filter(k8s_cors_insert_filter, NULL, NULL, APR_HOOK_LAST);
     ap_hook_insert_error_filter(k8s_cors_insert_filter, NULL, NULL, APR_HOOK_LAST);

@@ -39,6 +39,7 @@ void *k8s_cors_merge_dir_conf(apr_pool_t *pool, void *base_conf, void *add_conf)
     const k8s_cors_dir_conf *base = base_conf, *add = add_conf;
     k8s_cors_dir_conf *merged = apr_palloc(pool, sizeof(*merged));
     merged->policy = cors_policy_merge(pool, base->policy, add->policy);
+    merged->export_path = add->export_path ? add->export_path : base->export_path;
     return merged;
 }
 
@@ -98,8 +99,20 @@ static const char *origin_section(cmd_parms *cmd, void *dir_conf, const char *ar
 #define CORS_COMMAND_CORS_ARGS_SECTION(name, help)                                                 \
     AP_INIT_RAW_ARGS(name, origin_section, NULL, SCOPE, help)
 
+static const char *set_export_path(cmd_parms *cmd, void *dir_conf, const char *path)
+{
+    k8s_cors_dir_conf *conf = dir_conf;
+    if (path[0] != '/')
+        return directive_error(cmd, "a URL path, such as /api or /");
+    conf->export_path = path;
+    return NULL;
+}
+
 const command_rec k8s_cors_directives[] = {
 #include "cors_directive_list.h"
+    /* httpd only: what CGIs in this scope see (the console). */
+    AP_INIT_TAKE1("K8sCorsExportPolicy", set_export_path, NULL, SCOPE,
+                  "a URL path: CGIs here get the policy in force there as K8S_CORS_POLICY"),
     {NULL},
 };
 

@@ -24,7 +24,8 @@ extern module AP_MODULE_DECLARE_DATA k8s_cors_module;
 
 /* Per-directory configuration (server config, <VirtualHost>, <Location>). */
 typedef struct {
-    cors_policy *policy; /* mode, origin rules and settings: all in the core */
+    cors_policy *policy;     /* mode, origin rules and settings: all in the core */
+    const char *export_path; /* K8sCorsExportPolicy: give CGIs the policy of this path */
 } k8s_cors_dir_conf;
 
 /* Per-request state: the decision, made once before authentication. */
@@ -43,6 +44,7 @@ int k8s_cors_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 int k8s_cors_header_parser(request_rec *r);
 int k8s_cors_access_checker_ex(request_rec *r);
 int k8s_cors_preflight_handler(request_rec *r);
+int k8s_cors_export_policy(request_rec *r);
 k8s_cors_request_state *k8s_cors_find_state(request_rec *r);
 
 /* mod_k8s_cors_filter.c */

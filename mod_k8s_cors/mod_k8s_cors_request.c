@@ -165,3 +165,24 @@ int k8s_cors_preflight_handler(request_rec *r)
     r->status = HTTP_NO_CONTENT;
     return OK;
 }
+
+int k8s_cors_export_policy(request_rec *r)
+{
+    const k8s_cors_dir_conf *conf = ap_get_module_config(r->per_dir_config, &k8s_cors_module);
+    const k8s_cors_dir_conf *there;
+    request_rec *lookup;
+
+    if (conf == NULL || conf->export_path == NULL || r->main != NULL)
+        return DECLINED;
+    /* The configuration in force for the exported path, as httpd merges it
+     * for a request there: one source of truth for the console. */
+    lookup = ap_sub_req_lookup_uri(conf->export_path, r, NULL);
+    there = ap_get_module_config(lookup->per_dir_config, &k8s_cors_module);
+    if (there != NULL) {
+        apr_table_setn(r->subprocess_env, "K8S_CORS_POLICY",
+                       cors_policy_to_directives(r->pool, there->policy));
+        apr_table_setn(r->subprocess_env, "K8S_CORS_POLICY_PATH", conf->export_path);
+    }
+    ap_destroy_sub_req(lookup);
+    return DECLINED;
+}

@@ -19,40 +19,6 @@
 
 /* ---- httpd configuration --------------------------------------------------------- */
 
-/* One word as ap_getword_conf reads it: quoted with " or ' (a backslash
- * escapes the quote), or up to white space. */
-static const char *next_word(apr_pool_t *pool, const char **line)
-{
-    const char *p = *line, *start;
-    char *word, *w;
-
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p == '\0') {
-        *line = p;
-        return NULL;
-    }
-    if (*p == '"' || *p == '\'') {
-        char quote = *p++;
-        word = w = apr_palloc(pool, strlen(p) + 1);
-        while (*p && *p != quote) {
-            if (*p == '\\' && p[1] == quote)
-                p++;
-            *w++ = *p++;
-        }
-        *w = '\0';
-        if (*p == quote)
-            p++;
-        *line = p;
-        return word;
-    }
-    start = p;
-    while (*p && *p != ' ' && *p != '\t')
-        p++;
-    *line = p;
-    return apr_pstrmemdup(pool, start, (size_t)(p - start));
-}
-
 typedef struct {
     apr_pool_t *pool;
     lint_config *out;
@@ -119,7 +85,7 @@ static void open_section(reader *rd, const char *name, const char *args, const c
             return;
         }
         rd->origin_args = apr_array_make(rd->pool, 2, sizeof(const char *));
-        while ((word = next_word(rd->pool, &args)) != NULL)
+        while ((word = cors_config_word(rd->pool, &args)) != NULL)
             APR_ARRAY_PUSH(rd->origin_args, const char *) = word;
         error =
             cors_origin_section_open(rd->pool, name, rd->origin_args->nelts, &rd->origin_section);
@@ -136,7 +102,7 @@ static void open_section(reader *rd, const char *name, const char *args, const c
         section->kind = strcasecmp(name, "<VirtualHost") == 0 ? SECTION_VHOST
                         : strcasecmp(name, "<Location") == 0  ? SECTION_LOCATION
                                                               : SECTION_OTHER;
-        section->arg = next_word(rd->pool, &args);
+        section->arg = cors_config_word(rd->pool, &args);
         section->source = source;
         section->policy = cors_policy_make(rd->pool);
         section->parent = section->kind == SECTION_VHOST
@@ -168,10 +134,10 @@ static void close_section(reader *rd, const char *source)
 
 static void directive(reader *rd, const char *line, const char *source, int depth)
 {
-    const char *name = next_word(rd->pool, &line), *word, *error;
+    const char *name = cors_config_word(rd->pool, &line), *word, *error;
     apr_array_header_t *args = apr_array_make(rd->pool, 4, sizeof(const char *));
 
-    while ((word = next_word(rd->pool, &line)) != NULL)
+    while ((word = cors_config_word(rd->pool, &line)) != NULL)
         APR_ARRAY_PUSH(args, const char *) = word;
     if (strcasecmp(name, "ServerRoot") == 0 && args->nelts == 1) {
         rd->server_root = APR_ARRAY_IDX(args, 0, const char *);

@@ -14,5 +14,6 @@ Suite *tokens_suite(void);
 Suite *policy_suite(void);
 Suite *decision_suite(void);
 Suite *lint_suite(void);
+Suite *policy_text_suite(void);
 
 #endif

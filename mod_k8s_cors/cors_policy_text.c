@@ -1,0 +1,186 @@
+/*
+ * A policy as directives and back: the console CGI receives the policy of
+ * the API location from the module in this form, and rebuilds it with the
+ * same code httpd used, so its explanations are the module's decisions.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include <apr_strings.h>
+
+#include "cors_directives.h"
+
+const char *cors_config_word(apr_pool_t *pool, const char **line)
+{
+    const char *p = *line, *start;
+    char *word, *w;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0') {
+        *line = p;
+        return NULL;
+    }
+    if (*p == '"' || *p == '\'') {
+        char quote = *p++;
+        word = w = apr_palloc(pool, strlen(p) + 1);
+        while (*p && *p != quote) {
+            if (*p == '\\' && p[1] == quote)
+                p++;
+            *w++ = *p++;
+        }
+        *w = '\0';
+        if (*p == quote)
+            p++;
+        *line = p;
+        return word;
+    }
+    start = p;
+    while (*p && *p != ' ' && *p != '\t')
+        p++;
+    *line = p;
+    return apr_pstrmemdup(pool, start, (size_t)(p - start));
+}
+
+/* text quoted so that cors_config_word (and httpd) read it back unchanged. */
+static const char *quoted(apr_pool_t *pool, const char *text)
+{
+    char *out = apr_palloc(pool, strlen(text) * 2 + 3), *o = out;
+    *o++ = '"';
+    for (const char *t = text; *t; t++) {
+        if (*t == '"')
+            *o++ = '\\';
+        *o++ = *t;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+static const char *list_line(apr_pool_t *pool, const char *name, const cors_token_list *list)
+{
+    const char *line = name;
+    for (int i = 0; i < list->count; i++)
+        line = apr_pstrcat(pool, line, " ", list->names[i], NULL);
+    return apr_pstrcat(pool, line, "\n", NULL);
+}
+
+static const char *settings_lines(apr_pool_t *pool, const cors_settings *s, const char *indent)
+{
+    const char *out = "";
+    if (s->methods)
+        out = apr_pstrcat(pool, out, indent, list_line(pool, "K8sCorsAllowMethods", s->methods),
+                          NULL);
+    if (s->headers)
+        out = apr_pstrcat(pool, out, indent, list_line(pool, "K8sCorsAllowHeaders", s->headers),
+                          NULL);
+    if (s->expose)
+        out = apr_pstrcat(pool, out, indent, list_line(pool, "K8sCorsExposeHeaders", s->expose),
+                          NULL);
+    if (s->credentials != CORS_UNSET)
+        out = apr_pstrcat(pool, out, indent, "K8sCorsAllowCredentials ",
+                          s->credentials ? "On\n" : "Off\n", NULL);
+    if (s->max_age != CORS_UNSET)
+        out = apr_pstrcat(pool, out, indent, "K8sCorsMaxAge ", s->max_age_text, "\n", NULL);
+    if (s->private_network != CORS_UNSET)
+        out = apr_pstrcat(pool, out, indent, "K8sCorsAllowPrivateNetwork ",
+                          s->private_network ? "On\n" : "Off\n", NULL);
+    return out;
+}
+
+static const char *rule_lines(apr_pool_t *pool, const cors_rule *rule)
+{
+    const char *origin = rule->text, *source = apr_pstrcat(pool, "#@ ", rule->source, "\n", NULL);
+    int regex = rule->kind == CORS_RULE_REGEX;
+
+    if (rule->kind == CORS_RULE_KUBE)
+        return apr_pstrcat(pool, source, "K8sCorsKubeAllowedOrigins ", quoted(pool, origin), "\n",
+                           NULL);
+    if (rule->settings == NULL)
+        return apr_pstrcat(pool, source, regex ? "K8sCorsAllowOriginRegex " : "K8sCorsAllowOrigin ",
+                           quoted(pool, origin), "\n", NULL);
+    return apr_pstrcat(pool, source, regex ? "<K8sCorsOriginRegex " : "<K8sCorsOrigin ",
+                       quoted(pool, origin), ">\n", settings_lines(pool, rule->settings, "    "),
+                       strcmp(rule->name, rule->text) != 0
+                           ? apr_pstrcat(pool, "    K8sCorsRuleName ", rule->name, "\n", NULL)
+                           : "",
+                       regex ? "</K8sCorsOriginRegex>\n" : "</K8sCorsOrigin>\n", NULL);
+}
+
+const char *cors_policy_to_directives(apr_pool_t *pool, const cors_policy *policy)
+{
+    static const char *const modes[] = {"off", "enforce", "report-only"};
+    const char *out = apr_pstrcat(pool, "K8sCors ", modes[cors_policy_mode(policy)], "\n", NULL);
+    if (policy->denied_origin != CORS_UNSET)
+        out =
+            apr_pstrcat(pool, out, "K8sCorsDeniedOrigin ",
+                        policy->denied_origin == CORS_DENIED_REJECT ? "reject\n" : "pass\n", NULL);
+    if (policy->method_status != CORS_UNSET)
+        out = apr_psprintf(pool, "%sK8sCorsDeniedMethodStatus %d\n", out, policy->method_status);
+    if (policy->strict != CORS_UNSET)
+        out = apr_pstrcat(pool, out, "K8sCorsStrict ", policy->strict ? "On\n" : "Off\n", NULL);
+    out = apr_pstrcat(pool, out, settings_lines(pool, &policy->settings, ""), NULL);
+    for (int i = 0; policy->has_origins && i < policy->rules->nelts; i++)
+        out = apr_pstrcat(
+            pool, out, rule_lines(pool, APR_ARRAY_IDX(policy->rules, i, const cors_rule *)), NULL);
+    return out;
+}
+
+const char *cors_policy_apply_text(apr_pool_t *pool, cors_policy *policy, const char *text)
+{
+    const char *source = "(policy)", *section_name = NULL, *section_source = NULL;
+    apr_array_header_t *section_args = NULL;
+    cors_origin_section section;
+    char *copy = apr_pstrdup(pool, text), *line, *next;
+    int number = 0;
+
+    for (line = copy; line != NULL; line = next) {
+        const char *rest, *name, *word, *error = NULL;
+        apr_array_header_t *args = apr_array_make(pool, 4, sizeof(const char *));
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        number++;
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (strncmp(line, "#@ ", 3) == 0) {
+            source = apr_pstrdup(pool, line + 3);
+            continue;
+        }
+        if (*line == '\0' || *line == '#')
+            continue;
+        if (strncasecmp(line, "</K8sCorsOrigin", 15) == 0) {
+            if (section_name == NULL)
+                return apr_psprintf(pool, "%d: closing a section that was not opened", number);
+            error = cors_origin_section_close(pool, policy, section_name, section_args->nelts,
+                                              (const char *const *)section_args->elts, &section,
+                                              section_source);
+            section_name = NULL;
+        } else if (line[0] == '<') {
+            char *close = strrchr(line, '>');
+            size_t name_len = strcspn(line, " \t>");
+            if (close == NULL || section_name != NULL)
+                return apr_psprintf(pool, "%d: malformed section", number);
+            *close = '\0';
+            section_name = apr_pstrmemdup(pool, line, name_len);
+            section_source = source;
+            section_args = apr_array_make(pool, 2, sizeof(const char *));
+            rest = line + name_len;
+            while ((word = cors_config_word(pool, &rest)) != NULL)
+                APR_ARRAY_PUSH(section_args, const char *) = word;
+            error = cors_origin_section_open(pool, section_name, section_args->nelts, &section);
+        } else {
+            rest = line;
+            name = cors_config_word(pool, &rest);
+            while ((word = cors_config_word(pool, &rest)) != NULL)
+                APR_ARRAY_PUSH(args, const char *) = word;
+            error = cors_directive_apply(pool, policy, section_name ? &section : NULL, name,
+                                         args->nelts, (const char *const *)args->elts, source);
+            if (error != NULL)
+                error = apr_pstrcat(pool, name, ": ", error, NULL);
+        }
+        if (error != NULL)
+            return apr_psprintf(pool, "%d: %s", number, error);
+    }
+    return section_name ? "unterminated section" : NULL;
+}
