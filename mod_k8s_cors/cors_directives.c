@@ -89,6 +89,8 @@ const char *cors_directive_apply(apr_pool_t *pool, cors_policy *policy,
 
     if (info == NULL || info->args == CORS_ARGS_SECTION)
         return "not a K8sCors directive";
+    if (argc == 0 && strcasecmp(name, "K8sCorsKubeAllowedOrigins") == 0)
+        return cors_policy_add_kube_origins(pool, policy, "", source); /* "": an empty list */
     if (argc < 1 || ((info->args == CORS_ARGS_ONE || info->args == CORS_ARGS_FLAG) && argc != 1))
         return info->args == CORS_ARGS_LIST ? "needs at least one value" : "takes one value";
     if (section != NULL && !info->in_origin_section)

@@ -80,6 +80,26 @@ static cors_rule *new_rule(apr_pool_t *pool, cors_policy *policy, cors_rule_kind
     return rule;
 }
 
+static int same_list(const cors_token_list *a, const cors_token_list *b)
+{
+    return a == b || (a && b && strcmp(a->joined, b->joined) == 0 &&
+                      a->case_insensitive == b->case_insensitive);
+}
+
+/* Two rules for one origin are harmless only when they say the same. */
+static int same_settings(const cors_settings *a, const cors_settings *b)
+{
+    cors_settings none;
+    if (a == b)
+        return 1;
+    settings_init(&none);
+    a = a ? a : &none;
+    b = b ? b : &none;
+    return same_list(a->methods, b->methods) && same_list(a->headers, b->headers) &&
+           same_list(a->expose, b->expose) && a->credentials == b->credentials &&
+           a->max_age == b->max_age && a->private_network == b->private_network;
+}
+
 static const char *already_listed(apr_pool_t *pool, const char *text, const cors_rule *first)
 {
     return apr_psprintf(pool,
@@ -112,15 +132,17 @@ const char *cors_policy_add_origin_with(apr_pool_t *pool, cors_policy *policy, c
         } else {
             existing = cors_strset_get(policy->exact, origin.text, origin.len);
             if (existing != NULL)
-                return (existing->settings || settings) ? already_listed(pool, text, existing)
-                                                        : NULL;
+                return same_settings(existing->settings, settings)
+                           ? NULL
+                           : already_listed(pool, text, existing);
             cors_strset_add(policy->exact, origin.text, origin.len,
                             new_rule(pool, policy, CORS_RULE_EXACT, text, source, settings, name));
             return NULL;
         }
     }
     if (*slot != NULL)
-        return ((*slot)->settings || settings) ? already_listed(pool, text, *slot) : NULL;
+        return same_settings((*slot)->settings, settings) ? NULL
+                                                          : already_listed(pool, text, *slot);
     *slot = new_rule(pool, policy, slot == &policy->any ? CORS_RULE_ANY : CORS_RULE_NULL, text,
                      source, settings, name);
     return NULL;
@@ -167,7 +189,12 @@ const char *cors_policy_add_kube_origins(apr_pool_t *pool, cors_policy *policy,
 {
     const char *p = flag_value;
     /* kube-apiserver splits the flag on commas (pflag StringSlice) and
-     * refuses empty entries; so do we. */
+     * refuses empty entries; so do we. An empty value is an empty list:
+     * no CORS at all, like kube. */
+    if (flag_value[0] == '\0') {
+        ensure_origin_rules(pool, policy);
+        return NULL;
+    }
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);

@@ -63,31 +63,47 @@ static const char *origin_section(cmd_parms *cmd, void *dir_conf, const char *ar
 {
     k8s_cors_dir_conf *conf = dir_conf;
     ap_directive_t *section = cmd->directive;
+    const command_rec *self = cmd->cmd; /* ap_walk_config changes cmd->cmd */
+    const char *name = self->name;
     const char *end = ap_strrchr_c(arg, '>');
     const char *source = source_of(cmd), *error, *word;
     apr_array_header_t *values = apr_array_make(cmd->temp_pool, 2, sizeof(const char *));
     cors_origin_section state;
 
     if (end == NULL)
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, "> directive missing closing '>'", NULL);
+        return apr_pstrcat(cmd->pool, name, "> directive missing closing '>'", NULL);
     if (current_section != NULL)
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, "> cannot be nested", NULL);
+        return apr_pstrcat(cmd->pool, name, "> cannot be nested", NULL);
     arg = apr_pstrmemdup(cmd->temp_pool, arg, (size_t)(end - arg));
     while (*(word = ap_getword_conf(cmd->temp_pool, &arg)) != '\0')
         APR_ARRAY_PUSH(values, const char *) = word;
-    error = cors_origin_section_open(cmd->pool, cmd->cmd->name, values->nelts, &state);
+    error = cors_origin_section_open(cmd->pool, name, values->nelts, &state);
     if (error != NULL)
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, ">: ", error, NULL);
+        return apr_pstrcat(cmd->pool, name, ">: ", error, NULL);
+    /* Only the rule's settings belong inside: any other directive (ProxyPass,
+     * Require...) would silently apply to the whole location. */
+    for (ap_directive_t *child = section->first_child; child; child = child->next) {
+        const cors_directive_info *info = cors_directive_find(child->directive);
+        if (info == NULL || !info->in_origin_section) {
+            cmd->err_directive = child;
+            return apr_pstrcat(cmd->pool, child->directive, " is not allowed inside ", name,
+                               ">: only K8sCorsAllowMethods, K8sCorsAllowHeaders, "
+                               "K8sCorsExposeHeaders, K8sCorsAllowCredentials, K8sCorsMaxAge, "
+                               "K8sCorsAllowPrivateNetwork and K8sCorsRuleName",
+                               NULL);
+        }
+    }
 
     current_section = &state;
     error = ap_walk_config(section->first_child, cmd, cmd->context);
     current_section = NULL;
     cmd->directive = section;
+    cmd->cmd = self;
     if (error != NULL)
         return error;
-    error = cors_origin_section_close(cmd->pool, conf->policy, cmd->cmd->name, values->nelts,
+    error = cors_origin_section_close(cmd->pool, conf->policy, name, values->nelts,
                                       (const char *const *)values->elts, &state, source);
-    return error ? apr_pstrcat(cmd->pool, cmd->cmd->name, ">: ", error, NULL) : NULL;
+    return error ? apr_pstrcat(cmd->pool, name, ">: ", error, NULL) : NULL;
 }
 
 #define SCOPE                                        (RSRC_CONF | ACCESS_CONF)
