@@ -326,17 +326,20 @@ INVALID = (("V33", "^foo.com", "^foo.com"), ("V34", "//foo.com", "//foo.com"),
 
 
 def test_v22_empty_list_is_valid():
-    """V22: an empty --cors-allowed-origins is valid for kube (CORS disabled). httpd
-    cannot pass an empty quoted value to a one-argument directive, so the empty
-    list is K8sCors On without K8sCorsKubeAllowedOrigins: httpd -t passes, even
-    under strict, and (as on the wire for V01) no origin gets CORS headers."""
+    """V22: an empty --cors-allowed-origins is valid for kube (pflag gives an
+    empty list: CORS disabled). The same empty value given to
+    K8sCorsKubeAllowedOrigins, and K8sCors On without the directive, pass httpd
+    -t, also under strict."""
     for strict in (False, True):
+        status, output, _, _, _ = configtest_kube("", strict)
+        check(status == 0, "strict=%s: httpd -t exit %d:\n%s" % (strict, status, output))
         server = harness.Httpd(name="configtest")
         status, output = server.configtest(
             ("K8sCorsStrict On\n" if strict else "") +
             '<Location "/">\n    K8sCors On\n</Location>\n'
             'ProxyPass "/" "http://127.0.0.1:%d/"\n' % harness.free_port())
-        check(status == 0, "strict=%s: httpd -t exit %d:\n%s" % (strict, status, output))
+        check(status == 0, "strict=%s, no directive: httpd -t exit %d:\n%s"
+              % (strict, status, output))
 
 
 def test_v23_to_v31_and_v39_kube_valid_patterns_start_without_kube_validation_warning():
