@@ -15,5 +15,6 @@
 #include "cors_lint.h"
 #include "cors_directives.h"
 #include "cors_json.h"
+#include "cors_metrics.h"
 
 #endif

@@ -10,6 +10,7 @@
  *   output filter     on every response, the upstream's and httpd's error
  *                     pages alike: drop upstream CORS headers, write ours
  *   fixups            K8sCorsExportPolicy: the policy for the console CGI
+ *   post_config       the metrics segment; handler k8s-cors-metrics serves it
  */
 #include <http_core.h>
 #include <http_protocol.h>
@@ -25,11 +26,13 @@ static void register_hooks(apr_pool_t *pool)
     (void)pool;
 
     ap_hook_check_config(k8s_cors_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(k8s_cors_metrics_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(k8s_cors_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_access_ex(k8s_cors_access_checker_ex, NULL, NULL, APR_HOOK_FIRST,
                             AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(k8s_cors_export_policy, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(k8s_cors_preflight_handler, NULL, before_proxy, APR_HOOK_FIRST);
+    ap_hook_handler(k8s_cors_metrics_handler, NULL, before_proxy, APR_HOOK_FIRST);
     ap_hook_insert_filter(k8s_cors_insert_filter, NULL, NULL, APR_HOOK_LAST);
     ap_hook_insert_error_filter(k8s_cors_insert_filter, NULL, NULL, APR_HOOK_LAST);
     /* CONTENT_SET: after content filters, before HTTP_HEADER serializes the

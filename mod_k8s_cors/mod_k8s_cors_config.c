@@ -186,16 +186,36 @@ static void check_section(check_run *run, server_rec *s, const cors_policy *own,
                            NULL));
 }
 
-static void check_sections(check_run *run, server_rec *s, apr_array_header_t *sections)
+/* Calls visit for every configuration section of every server that has
+ * K8sCors settings: the server's defaults, each <Location> and each
+ * <Directory>, with the section's own policy and its policy merged over the
+ * server's (what a request there gets, <Location> nesting aside). */
+void k8s_cors_each_section(server_rec *s, apr_pool_t *pool,
+                           void (*visit)(void *baton, server_rec *s, const cors_policy *own,
+                                         const cors_policy *effective),
+                           void *baton)
 {
-    const k8s_cors_dir_conf *defaults = ap_get_module_config(s->lookup_defaults, &k8s_cors_module);
-    for (int i = 0; sections != NULL && i < sections->nelts; i++) {
-        ap_conf_vector_t *section = APR_ARRAY_IDX(sections, i, ap_conf_vector_t *);
-        const k8s_cors_dir_conf *own = ap_get_module_config(section, &k8s_cors_module);
-        if (own != NULL)
-            check_section(run, s, own->policy,
-                          cors_policy_merge(run->ptemp, defaults->policy, own->policy));
+    for (; s != NULL; s = s->next) {
+        core_server_config *core = ap_get_core_module_config(s->module_config);
+        const k8s_cors_dir_conf *defaults =
+            ap_get_module_config(s->lookup_defaults, &k8s_cors_module);
+        apr_array_header_t *lists[] = {core->sec_url, core->sec_dir};
+        visit(baton, s, defaults->policy, defaults->policy);
+        for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+            for (int i = 0; lists[l] != NULL && i < lists[l]->nelts; i++) {
+                ap_conf_vector_t *section = APR_ARRAY_IDX(lists[l], i, ap_conf_vector_t *);
+                const k8s_cors_dir_conf *own = ap_get_module_config(section, &k8s_cors_module);
+                if (own != NULL)
+                    visit(baton, s, own->policy,
+                          cors_policy_merge(pool, defaults->policy, own->policy));
+            }
     }
+}
+
+static void check_visit(void *baton, server_rec *s, const cors_policy *own,
+                        const cors_policy *effective)
+{
+    check_section(baton, s, own, effective);
 }
 
 int k8s_cors_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
@@ -203,13 +223,6 @@ int k8s_cors_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     check_run run = {ptemp, apr_hash_make(ptemp), 0};
     (void)pconf;
     (void)plog;
-    for (; s != NULL; s = s->next) {
-        core_server_config *core = ap_get_core_module_config(s->module_config);
-        const k8s_cors_dir_conf *defaults =
-            ap_get_module_config(s->lookup_defaults, &k8s_cors_module);
-        check_section(&run, s, defaults->policy, defaults->policy);
-        check_sections(&run, s, core->sec_url);
-        check_sections(&run, s, core->sec_dir);
-    }
+    k8s_cors_each_section(s, ptemp, check_visit, &run);
     return run.failed ? !OK : OK;
 }

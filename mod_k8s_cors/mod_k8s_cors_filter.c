@@ -73,10 +73,14 @@ static void merge_vary(request_rec *r, const char *list)
 
 static void apply_decision(request_rec *r, const cors_decision *d)
 {
+    int removed = 0;
     for (size_t i = 0; i < sizeof(cors_response_headers) / sizeof(cors_response_headers[0]); i++) {
+        removed |= apr_table_get(r->headers_out, cors_response_headers[i]) != NULL;
         apr_table_unset(r->headers_out, cors_response_headers[i]);
         apr_table_unset(r->err_headers_out, cors_response_headers[i]);
     }
+    if (removed)
+        k8s_cors_count_upstream_headers_removed();
     merge_vary(r, d->vary);
     if (d->allow != NULL && r->status == HTTP_METHOD_NOT_ALLOWED) {
         apr_table_unset(r->err_headers_out, "Allow");

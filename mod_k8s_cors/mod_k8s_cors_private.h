@@ -39,6 +39,23 @@ extern const command_rec k8s_cors_directives[];
 void *k8s_cors_create_dir_conf(apr_pool_t *pool, char *context);
 void *k8s_cors_merge_dir_conf(apr_pool_t *pool, void *base, void *add);
 int k8s_cors_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
+void k8s_cors_each_section(server_rec *s, apr_pool_t *pool,
+                           void (*visit)(void *baton, server_rec *s, const cors_policy *own,
+                                         const cors_policy *effective),
+                           void *baton);
+
+/* mod_k8s_cors_metrics.c: counters in shared memory, and their handler.
+ * Every count_ function is lock-free and allocation-free, and a no-op when
+ * the segment could not be set up (httpd -t). */
+#define K8S_CORS_METRICS_HANDLER "k8s-cors-metrics"
+int k8s_cors_metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                                 server_rec *s);
+int k8s_cors_metrics_handler(request_rec *r);
+void k8s_cors_count_decision(const cors_decision *decision, cors_mode mode);
+void k8s_cors_count_without_origin(cors_mode mode);
+void k8s_cors_count_preflight_answered(int allowed);
+void k8s_cors_count_refused(int status);
+void k8s_cors_count_upstream_headers_removed(void);
 
 /* mod_k8s_cors_request.c */
 int k8s_cors_header_parser(request_rec *r);

@@ -103,8 +103,10 @@ int k8s_cors_header_parser(request_rec *r)
     if (mode == CORS_MODE_OFF)
         return DECLINED;
     origin = apr_table_get(r->headers_in, "Origin");
-    if (origin == NULL || origin[0] == '\0')
+    if (origin == NULL || origin[0] == '\0') {
+        k8s_cors_count_without_origin(mode);
         return DECLINED; /* not a CORS request: left untouched, nothing allocated */
+    }
 
     state = apr_palloc(r->pool, sizeof(*state));
     state->apply = mode == CORS_MODE_ENFORCE;
@@ -117,6 +119,12 @@ int k8s_cors_header_parser(request_rec *r)
     request.self_origin = self_origin(r);
     request.upgrade = apr_table_get(r->headers_in, "Upgrade") != NULL;
     cors_decide(conf->policy, &request, &state->decision);
+    k8s_cors_count_decision(&state->decision, mode);
+    /* For LogFormat: %{K8S_CORS_DECISION}e and %{K8S_CORS_RULE}e. */
+    apr_table_setn(r->subprocess_env, "K8S_CORS_DECISION",
+                   cors_reason_name(state->decision.reason));
+    if (state->decision.rule != NULL)
+        apr_table_setn(r->subprocess_env, "K8S_CORS_RULE", state->decision.rule->name);
     if (state->decision.kind == CORS_KIND_NONE)
         return DECLINED; /* same-origin: not CORS */
     ap_set_module_config(r->request_config, &k8s_cors_module, state);
@@ -133,8 +141,13 @@ int k8s_cors_header_parser(request_rec *r)
 
     if (!state->apply)
         return DECLINED;
-    if (state->decision.refuse_status)
+    if (state->decision.refuse_status) {
+        if (state->decision.kind == CORS_KIND_PREFLIGHT)
+            k8s_cors_count_preflight_answered(0);
+        else
+            k8s_cors_count_refused(state->decision.refuse_status);
         return state->decision.refuse_status; /* never reaches authentication or the API */
+    }
     if (state->decision.kind == CORS_KIND_PREFLIGHT)
         r->handler = K8S_CORS_PREFLIGHT_HANDLER;
     return DECLINED;
@@ -160,6 +173,7 @@ int k8s_cors_preflight_handler(request_rec *r)
     if (!is_allowed_preflight(r))
         return DECLINED;
     ap_discard_request_body(r);
+    k8s_cors_count_preflight_answered(1);
     /* The output filter writes the CORS headers from the decision, as it
      * does for every other response. */
     r->status = HTTP_NO_CONTENT;

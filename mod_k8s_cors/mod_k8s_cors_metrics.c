@@ -1,0 +1,154 @@
+/*
+ * Metrics: one anonymous shared-memory segment of 64-bit counters, created
+ * by the parent before it forks its children (so every MPM shares it), and
+ * incremented with relaxed atomics: no lock, no allocation on the request
+ * path. The segment belongs to the parent's process pool, so counters
+ * survive graceful restarts; a full stop and start resets them.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_shm.h>
+#include <http_core.h>
+#include <http_main.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "mod_k8s_cors_private.h"
+
+#define SHM_KEY "k8s_cors_metrics_shm"
+
+static cors_metrics *metrics;  /* NULL until post_config set it up */
+static apr_hash_t *rule_slots; /* const cors_rule * -> slot + 1, this generation */
+static int *exported_slots;    /* the distinct slots of this generation's rules */
+static int exported_count;
+
+static cors_metrics *attach_segment(server_rec *s)
+{
+    apr_pool_t *process_pool = s->process->pool;
+    apr_shm_t *shm = NULL;
+    cors_metrics *segment;
+
+    apr_pool_userdata_get((void **)&shm, SHM_KEY, process_pool);
+    if (shm != NULL) {
+        segment = apr_shm_baseaddr_get(shm);
+        if (segment->magic == CORS_METRICS_MAGIC)
+            return segment;   /* a graceful restart: keep counting */
+        apr_shm_destroy(shm); /* another layout: a new module was loaded */
+    }
+    if (apr_shm_create(&shm, sizeof(cors_metrics), NULL, process_pool) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     K8S_CORS_LOGNO(0200) "cannot create the metrics segment: counting off");
+        return NULL;
+    }
+    apr_pool_userdata_set(shm, SHM_KEY, apr_pool_cleanup_null, process_pool);
+    segment = apr_shm_baseaddr_get(shm);
+    memset(segment, 0, sizeof(*segment));
+    segment->magic = CORS_METRICS_MAGIC;
+    return segment;
+}
+
+typedef struct {
+    apr_pool_t *pconf;
+    apr_hash_t *by_slot; /* distinct slots */
+} slot_run;
+
+static void assign_slots(void *baton, server_rec *s, const cors_policy *own,
+                         const cors_policy *effective)
+{
+    slot_run *run = baton;
+    (void)effective;
+    for (int i = 0; own->has_origins && i < own->rules->nelts; i++) {
+        const cors_rule *rule = APR_ARRAY_IDX(own->rules, i, const cors_rule *);
+        int slot = cors_metrics_rule_slot(metrics, rule->name);
+        if (slot < 0) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         K8S_CORS_LOGNO(0201) "%s: more than %d rule names: rule \"%s\" is not "
+                                              "counted in k8s_cors_rule_hits_total",
+                         rule->source, CORS_METRIC_RULES_MAX, rule->name);
+            continue;
+        }
+        apr_hash_set(rule_slots, apr_pmemdup(run->pconf, &rule, sizeof(rule)), sizeof(rule),
+                     (void *)(intptr_t)(slot + 1));
+        apr_hash_set(run->by_slot, apr_pmemdup(run->pconf, &slot, sizeof(slot)), sizeof(slot),
+                     &run->by_slot);
+    }
+}
+
+int k8s_cors_metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                                 server_rec *s)
+{
+    slot_run run = {pconf, apr_hash_make(ptemp)};
+    (void)plog;
+    /* httpd runs the configuration twice at start-up; the first pass only
+     * checks it. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return OK;
+    metrics = attach_segment(s);
+    rule_slots = apr_hash_make(pconf);
+    exported_count = 0;
+    if (metrics == NULL)
+        return OK;
+    k8s_cors_each_section(s, ptemp, assign_slots, &run);
+    exported_slots = apr_palloc(pconf, sizeof(int) * (apr_hash_count(run.by_slot) + 1));
+    for (apr_hash_index_t *hi = apr_hash_first(ptemp, run.by_slot); hi; hi = apr_hash_next(hi))
+        exported_slots[exported_count++] = *(const int *)apr_hash_this_key(hi);
+    return OK;
+}
+
+void k8s_cors_count_decision(const cors_decision *decision, cors_mode mode)
+{
+    int m = mode == CORS_MODE_REPORT_ONLY;
+    if (metrics == NULL)
+        return;
+    cors_metrics_add(&metrics->requests[m][cors_metric_decision_of(decision)][decision->kind]);
+    if (decision->reason == CORS_REASON_REGEX_LIMIT)
+        cors_metrics_add(&metrics->regex_limit);
+    if (decision->allowed && decision->rule != NULL) {
+        intptr_t slot = (intptr_t)apr_hash_get(rule_slots, &decision->rule, sizeof(decision->rule));
+        if (slot > 0)
+            cors_metrics_add(&metrics->rules[slot - 1].hits);
+    }
+}
+
+void k8s_cors_count_without_origin(cors_mode mode)
+{
+    if (metrics != NULL)
+        cors_metrics_add(&metrics->requests[mode == CORS_MODE_REPORT_ONLY][CORS_METRIC_NO_ORIGIN]
+                                           [CORS_KIND_NONE]);
+}
+
+void k8s_cors_count_preflight_answered(int allowed)
+{
+    if (metrics != NULL)
+        cors_metrics_add(&metrics->preflights_answered[allowed ? 0 : 1]);
+}
+
+void k8s_cors_count_refused(int status)
+{
+    if (metrics != NULL)
+        cors_metrics_add(&metrics->refused[status == HTTP_METHOD_NOT_ALLOWED ? 1 : 0]);
+}
+
+void k8s_cors_count_upstream_headers_removed(void)
+{
+    if (metrics != NULL)
+        cors_metrics_add(&metrics->upstream_headers_removed);
+}
+
+int k8s_cors_metrics_handler(request_rec *r)
+{
+    if (r->handler == NULL || strcmp(r->handler, K8S_CORS_METRICS_HANDLER) != 0)
+        return DECLINED;
+    r->allowed = (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET)
+        return HTTP_METHOD_NOT_ALLOWED;
+    if (metrics == NULL)
+        return HTTP_SERVICE_UNAVAILABLE;
+    ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (!r->header_only)
+        ap_rputs(cors_metrics_render(r->pool, metrics, exported_slots, exported_count), r);
+    return OK;
+}
