@@ -13,3 +13,9 @@ echo "== unit tests under AddressSanitizer and UBSan"
 make check-asan
 echo "== unit tests under valgrind"
 make check-valgrind
+echo "== Kubernetes manifests (offline)"
+tests/package/check-manifests
+if [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; then
+    echo "== Debian package: build, install into this machine's apache2, test"
+    tests/package/run-package-test
+fi
