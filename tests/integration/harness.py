@@ -14,6 +14,8 @@ Environment (all optional):
   K8S_CORS_HTTPD_PRELOAD
                      LD_PRELOAD for every httpd this harness runs (e.g. libasan.so,
                      which an ASan-instrumented module needs in an uninstrumented httpd)
+  K8S_CORS_TEST_OUTDIR
+                     where test output goes instead of $K8S_CORS_BUILDDIR/tests/out
   K8S_CORS_KEEP_WORK set to 1 to keep every test module's servers' roots and logs
                      (by default only a failing module's are kept)
 """
@@ -98,8 +100,9 @@ def httpd_environment():
 
 
 def output_base():
-    """$K8S_CORS_BUILDDIR/tests/out, created world-readable."""
-    base = build_dir() / "tests" / "out"
+    """$K8S_CORS_TEST_OUTDIR, else $K8S_CORS_BUILDDIR/tests/out, created world-readable."""
+    override = os.environ.get("K8S_CORS_TEST_OUTDIR")
+    base = Path(override).resolve() if override else build_dir() / "tests" / "out"
     base.mkdir(parents=True, exist_ok=True)
     base.chmod(0o755)
     return base
@@ -461,7 +464,15 @@ class Httpd:
         completed = subprocess.run(self.command("-t"), stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60,
                                    env=httpd_environment())
-        return completed.returncode, completed.stdout.decode("utf-8", "replace")
+        return completed.returncode, self._record_command("-t", completed)
+
+    def _record_command(self, what, completed):
+        """Appends a command's output to logs/commands.out (where sanitizer
+        reports of httpd -t and -k runs can be found later); returns it."""
+        output = completed.stdout.decode("utf-8", "replace")
+        with open(self.root / "logs" / "commands.out", "a", encoding="utf-8") as record:
+            record.write("$ httpd %s (exit %d)\n%s" % (what, completed.returncode, output))
+        return output
 
     def start(self, timeout=START_TIMEOUT_SECONDS):
         """Starts httpd in the foreground and waits until it answers HTTP."""
@@ -519,7 +530,7 @@ class Httpd:
         completed = subprocess.run(self.command("-k", "graceful"), stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60,
                                    env=httpd_environment())
-        return completed.returncode, completed.stdout.decode("utf-8", "replace")
+        return completed.returncode, self._record_command("-k graceful", completed)
 
     def parent_pid(self):
         return self.process.pid if self.process is not None else None

@@ -181,6 +181,9 @@ CASES = [
     case("port_sign", "https://app.example.com:+443", DENY, "signed port"),
     case("origin_301_bytes", "https://" + "a" * 276 + ".dev.example.com", DENY,
          "over the module's 300-byte cap"),
+    case("ipv6_expansion_at_length_cap", "a" * 280 + "://[::ffff:0:0]:1234", DENY,
+         "300 bytes whose IPv6 literal normalizes 4 bytes longer (::ffff:0.0.0.0): denied, and "
+         "nothing may be written past the normalized buffer (UBSan reports it under run-asan)"),
     case("origin_8000_bytes", "https://" + "a" * 7992, DENY,
          "fits httpd's field limit, refused by the length cap before any matching",
          max_seconds=1.0),
