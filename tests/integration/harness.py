@@ -370,8 +370,9 @@ class Httpd:
     """
 
     def __init__(self, body=None, name="httpd", log_level=DEFAULT_LOG_LEVEL, load_k8s_cors=True,
-                 mpm_lines=None):
+                 mpm_lines=None, access_log=True):
         self.name = name
+        self.access_log_enabled = access_log  # False: no CustomLog (load tests)
         self.log_level = log_level
         self.load_k8s_cors = load_k8s_cors
         # Lines inside <IfModule mpm_event_module>; None: DEFAULT_MPM_LINES.
@@ -426,7 +427,8 @@ class Httpd:
             "ErrorLog %s" % self.error_log_path,
             "LogLevel %s" % self.log_level,
             'LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Origin}i\\" %D" k8scors_test',
-            "CustomLog %s k8scors_test" % (root / "logs" / "access_log"),
+            ("CustomLog %s k8scors_test" % (root / "logs" / "access_log")
+             if self.access_log_enabled else "# no access log"),
             "TypesConfig %s" % (root / "conf" / "mime.types"),
             'DocumentRoot "%s"' % (root / "htdocs"),
             "Timeout 60",
