@@ -1,0 +1,133 @@
+/*
+ * k8s-cors-console's main: read the CGI environment (RFC 3875), rebuild
+ * the exported policy, refuse origins the policy does not allow, parse the
+ * parameters with bounds, dispatch on PATH_INFO and write one JSON answer.
+ *
+ * Proxy variables (http_proxy, HTTPS_PROXY, ...) are never read: the probe
+ * opens its own sockets to the one configured API server.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "console.h"
+
+extern char **environ;
+
+/* The gateway's origin as the client addressed it: same-origin requests
+ * carry an Origin too and are not CORS. */
+static const char *self_origin(apr_pool_t *pool)
+{
+    const char *host = getenv("HTTP_HOST"), *scheme = getenv("REQUEST_SCHEME");
+    if (host == NULL || host[0] == '\0')
+        return NULL;
+    if (scheme == NULL || scheme[0] == '\0') {
+        const char *https = getenv("HTTPS");
+        scheme = https && strcasecmp(https, "on") == 0 ? "https" : "http";
+    }
+    return apr_pstrcat(pool, scheme, "://", host, NULL);
+}
+
+static int is_form(const char *content_type)
+{
+    return content_type != NULL &&
+           strncasecmp(content_type, "application/x-www-form-urlencoded", 33) == 0 &&
+           (content_type[33] == '\0' || content_type[33] == ';');
+}
+
+static console_answer handle(apr_pool_t *pool)
+{
+    console_request r;
+    console_policy policy;
+    console_answer answer;
+    const char *path = getenv("PATH_INFO"), *query = getenv("QUERY_STRING"), *error = NULL;
+    int status;
+
+    memset(&r, 0, sizeof(r));
+    r.pool = pool;
+    r.method = getenv("REQUEST_METHOD");
+    r.origin = getenv("HTTP_ORIGIN");
+    r.self_origin = self_origin(pool);
+    r.envp = environ;
+    r.body_fd = STDIN_FILENO;
+    r.content_type = getenv("CONTENT_TYPE");
+    r.params = apr_table_make(pool, 8);
+    r.policy = &policy;
+    if (r.method == NULL || r.method[0] == '\0')
+        return console_error(pool, 400, "not-cgi", "REQUEST_METHOD is not set: run me as a CGI");
+    if (r.origin != NULL && r.origin[0] == '\0')
+        r.origin = NULL;
+
+    error = console_policy_load(pool, getenv("K8S_CORS_POLICY"), getenv("K8S_CORS_POLICY_PATH"),
+                                &policy);
+    if (error != NULL)
+        return console_error(pool, 500, "no-policy", error);
+    if (console_origin_gate(pool, &policy, r.method, r.origin, r.self_origin, &answer) != 0)
+        return answer;
+
+    if (query != NULL &&
+        (status = console_form_parse(pool, query, strlen(query), CONSOLE_QUERY_MAX, r.params,
+                                     &error)) != 0)
+        return console_error(pool, status, "bad-query", apr_pstrcat(pool, "query string: ", error,
+                                                                    NULL));
+    status = console_content_length(getenv("CONTENT_LENGTH"),
+                                    path && strcmp(path, "/echo") == 0 ? (size_t)-1 / 2
+                                                                       : CONSOLE_BODY_MAX,
+                                    &r.content_length, &error);
+    if (status != 0)
+        return console_error(pool, status, "bad-body", error);
+
+    if (path != NULL && strcmp(path, "/echo") == 0)
+        return console_echo_endpoint(&r);
+    /* The other endpoints take parameters from a form body too. */
+    if (r.content_length > 0) {
+        char *body;
+        if (!is_form(r.content_type)) {
+            size_t ignored;
+            console_discard_body(r.body_fd, r.content_length, &ignored);
+        } else if ((status = console_read_body(pool, r.body_fd, r.content_length, &body,
+                                               &error)) != 0 ||
+                   (status = console_form_parse(pool, body, r.content_length, CONSOLE_BODY_MAX,
+                                                r.params, &error)) != 0) {
+            return console_error(pool, status == 414 ? 413 : status, "bad-body",
+                                 apr_pstrcat(pool, "form body: ", error, NULL));
+        }
+    }
+    if (path == NULL || path[0] == '\0' || strcmp(path, "/") == 0) {
+        answer.status = 200;
+        answer.json = "{\"endpoints\":[\"policy\",\"explain\",\"echo\",\"probe\"]}";
+        return answer;
+    }
+    if (strcmp(path, "/policy") == 0)
+        return console_policy_endpoint(&r);
+    if (strcmp(path, "/explain") == 0)
+        return console_explain_endpoint(&r);
+    if (strcmp(path, "/probe") == 0)
+        return console_probe_endpoint(&r);
+    return console_error(pool, 404, "no-endpoint",
+                         "no such endpoint: use /policy, /explain, /echo or /probe");
+}
+
+int main(void)
+{
+    apr_pool_t *pool;
+    console_answer answer;
+    const char *text;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&pool, NULL) != APR_SUCCESS)
+        return EXIT_FAILURE;
+    answer = handle(pool);
+    text = console_response_text(pool, &answer);
+    fwrite(text, 1, strlen(text), stdout);
+    fflush(stdout);
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return EXIT_SUCCESS;
+}
