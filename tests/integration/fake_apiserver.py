@@ -477,6 +477,9 @@ class ApiHandler(JsonHandlerBase):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
+        # Say so: a proxy that pooled this connection would otherwise reuse it
+        # after we close it, and its next request would fail (502).
+        self.send_header("Connection", "close")
         for name, value in self.cors_headers:
             self.send_header(name, value)
         self.end_headers()
