@@ -32,6 +32,7 @@
 #define CONSOLE_PARAM_NAME_MAX  32            /* bytes of a parameter name */
 #define CONSOLE_HEADER_NAMES_MAX 100          /* header names echo lists */
 #define CONSOLE_HEADER_NAME_MAX  128          /* bytes of one header name */
+#define CONSOLE_DRAIN_MAX       (16 * 1024 * 1024) /* body read and dropped before exit */
 
 /* An answer in the making: HTTP status and JSON document. */
 typedef struct {
@@ -63,7 +64,9 @@ int console_content_length(const char *value, size_t limit, size_t *length, cons
  * or 400 (the body ended early) with *error set. */
 int console_read_body(apr_pool_t *pool, int fd, size_t length, char **body, const char **error);
 
-/* Reads and discards up to length bytes from fd; *count is what arrived. */
+/* Reads and discards up to length bytes from fd; *count is what arrived.
+ * A CGI must read its whole body before it exits: under mod_cgid, unread
+ * input makes the socket close with a reset, and httpd loses the answer. */
 void console_discard_body(int fd, size_t length, size_t *count);
 
 /* The request header names the CGI environment shows (HTTP_* variables,
@@ -209,6 +212,7 @@ typedef struct {
     char *const *envp;
     int body_fd;                /* the request body (stdin) */
     size_t content_length;      /* validated CONTENT_LENGTH */
+    size_t *body_consumed;      /* bytes of the body read so far */
     const char *content_type;   /* CONTENT_TYPE or NULL */
 } console_request;
 

@@ -111,6 +111,7 @@ console_answer console_echo_endpoint(const console_request *r)
         return console_error(r->pool, 413, "body-too-large",
                              "echo reads at most 1 MiB of request body");
     console_discard_body(r->body_fd, r->content_length, &body);
+    *r->body_consumed += body;
     names = console_header_names(r->pool, r->envp, &truncated);
     for (int i = 0; i < names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);

@@ -41,7 +41,7 @@ static int is_form(const char *content_type)
            (content_type[33] == '\0' || content_type[33] == ';');
 }
 
-static console_answer handle(apr_pool_t *pool)
+static console_answer handle(apr_pool_t *pool, size_t *content_length, size_t *consumed)
 {
     console_request r;
     console_policy policy;
@@ -59,10 +59,18 @@ static console_answer handle(apr_pool_t *pool)
     r.content_type = getenv("CONTENT_TYPE");
     r.params = apr_table_make(pool, 8);
     r.policy = &policy;
+    r.body_consumed = consumed;
     if (r.method == NULL || r.method[0] == '\0')
         return console_error(pool, 400, "not-cgi", "REQUEST_METHOD is not set: run me as a CGI");
     if (r.origin != NULL && r.origin[0] == '\0')
         r.origin = NULL;
+
+    /* First: whatever the answer, main() reads the body before exiting. */
+    status = console_content_length(getenv("CONTENT_LENGTH"), (size_t)-1 / 2, &r.content_length,
+                                    &error);
+    if (status != 0)
+        return console_error(pool, status, "bad-body", error);
+    *content_length = r.content_length;
 
     error = console_policy_load(pool, getenv("K8S_CORS_POLICY"), getenv("K8S_CORS_POLICY_PATH"),
                                 &policy);
@@ -76,28 +84,24 @@ static console_answer handle(apr_pool_t *pool)
                                      &error)) != 0)
         return console_error(pool, status, "bad-query", apr_pstrcat(pool, "query string: ", error,
                                                                     NULL));
-    status = console_content_length(getenv("CONTENT_LENGTH"),
-                                    path && strcmp(path, "/echo") == 0 ? (size_t)-1 / 2
-                                                                       : CONSOLE_BODY_MAX,
-                                    &r.content_length, &error);
-    if (status != 0)
-        return console_error(pool, status, "bad-body", error);
 
     if (path != NULL && strcmp(path, "/echo") == 0)
         return console_echo_endpoint(&r);
     /* The other endpoints take parameters from a form body too. */
-    if (r.content_length > 0) {
+    if (r.content_length > CONSOLE_BODY_MAX)
+        return console_error(pool, 413, "bad-body",
+                             "form body: over " APR_STRINGIFY(CONSOLE_BODY_MAX) " bytes");
+    if (r.content_length > 0 && is_form(r.content_type)) {
         char *body;
-        if (!is_form(r.content_type)) {
-            size_t ignored;
-            console_discard_body(r.body_fd, r.content_length, &ignored);
-        } else if ((status = console_read_body(pool, r.body_fd, r.content_length, &body,
-                                               &error)) != 0 ||
-                   (status = console_form_parse(pool, body, r.content_length, CONSOLE_BODY_MAX,
-                                                r.params, &error)) != 0) {
+        status = console_read_body(pool, r.body_fd, r.content_length, &body, &error);
+        if (status == 0) {
+            *consumed = r.content_length;
+            status = console_form_parse(pool, body, r.content_length, CONSOLE_BODY_MAX, r.params,
+                                        &error);
+        }
+        if (status != 0)
             return console_error(pool, status == 414 ? 413 : status, "bad-body",
                                  apr_pstrcat(pool, "form body: ", error, NULL));
-        }
     }
     if (path == NULL || path[0] == '\0' || strcmp(path, "/") == 0) {
         answer.status = 200;
@@ -119,14 +123,22 @@ int main(void)
     apr_pool_t *pool;
     console_answer answer;
     const char *text;
+    size_t content_length = 0, consumed = 0, drained;
 
     signal(SIGPIPE, SIG_IGN);
     if (apr_initialize() != APR_SUCCESS || apr_pool_create(&pool, NULL) != APR_SUCCESS)
         return EXIT_FAILURE;
-    answer = handle(pool);
+    answer = handle(pool, &content_length, &consumed);
     text = console_response_text(pool, &answer);
     fwrite(text, 1, strlen(text), stdout);
     fflush(stdout);
+    /* Whatever the answer, read the rest of the body (bounded) before
+     * exiting: see console_discard_body. */
+    if (content_length > consumed)
+        console_discard_body(STDIN_FILENO,
+                             content_length - consumed > CONSOLE_DRAIN_MAX ? CONSOLE_DRAIN_MAX
+                                                                           : content_length - consumed,
+                             &drained);
     apr_pool_destroy(pool);
     apr_terminate();
     return EXIT_SUCCESS;

@@ -81,6 +81,7 @@ START_TEST(echo_never_shows_values)
     int fds[2];
     console_request r = {0};
     console_answer a;
+    size_t consumed = 0;
 
     ck_assert_int_eq(pipe(fds), 0);
     ck_assert_int_eq(write(fds[1], "SECRET-BODY", 11), 11);
@@ -93,7 +94,9 @@ START_TEST(echo_never_shows_values)
     r.params = apr_table_make(pool, 1);
     r.body_fd = fds[0];
     r.content_length = 11;
+    r.body_consumed = &consumed;
     a = console_echo_endpoint(&r);
+    ck_assert_uint_eq(consumed, 11);
     close(fds[0]);
     ck_assert_int_eq(a.status, 200);
     assert_inert(a.json);
