@@ -152,6 +152,9 @@ CASES = [
          headers=[("Origin", APP), ("Origin", "https://evil.com")]),
     case("two_origin_lines_same", None, DENY, "merged 'a, a' is a list too",
          headers=[("Origin", APP), ("Origin", APP)]),
+    case("two_origin_lines_mixed_case_names", None, DENY,
+         "field names are case-insensitive: 'oRiGiN' and 'Origin' merge into a list",
+         headers=[("oRiGiN", "https://evil.com"), ("Origin", APP)]),
     case("inner_tab", b"https://app.\texample.com", DENY, "TAB inside the value"),
     case("tab_then_junk", b"https://app.example.com\tx", DENY, "TAB-separated list"),
     case("obs_fold_injection", b"https://app.example.com\r\n X-Injected: 1", DENY,
@@ -202,6 +205,8 @@ CASES = [
     # ---- not a CORS request ----
     case("empty_origin", "", NOT_CORS, "an empty Origin is no Origin: proxied untouched"),
     case("whitespace_origin", " ", NOT_CORS, "OWS only: empty after httpd strips it"),
+    case("get_with_acrm", APP, ALLOW, "ACRM on a GET does not make a preflight: an actual request",
+         headers=[("Access-Control-Request-Method", "DELETE")]),
     case("options_without_acrm", APP, ALLOW,
          "OPTIONS without Access-Control-Request-Method is not a preflight: proxied",
          method="OPTIONS"),
