@@ -91,6 +91,7 @@ typedef struct cors_policy {
     int has_origins;
     cors_strset *exact;           /* normalized origin -> const cors_rule * */
     apr_array_header_t *patterns; /* const cors_rule *, in configuration order */
+    struct cors_matcher *matcher; /* index over patterns (cors_matcher.h) */
     const cors_rule *any;
     const cors_rule *null_origin;
     apr_array_header_t *rules; /* every rule above, const cors_rule *, in configuration order */
