@@ -439,3 +439,26 @@ def test_probe_ignores_proxy_settings():
                      query={"path": "/healthz", "methods": "GET"})
     assert json_of(response, 200)["ok"] is True
     assert trap.connections == 0
+
+
+# ---- the page's own rules (no browser needed) -------------------------------------------
+
+def test_page_follows_its_csp_and_token_rules():
+    """No inline script or style, no event-handler attributes, no CDN, no
+    HTML sinks, no storage of any kind in htdocs/."""
+    import re
+    htdocs = Path(__file__).resolve().parents[2] / "htdocs"
+    html = (htdocs / "index.html").read_text()
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
+    assert "<style" not in html and not re.search(r"\sstyle\s*=", html)
+    assert not re.search(r"\son[a-z]+\s*=", html, re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    scripts = sorted(htdocs.glob("*.js"))
+    assert scripts, "no scripts in htdocs/"
+    for script in scripts:
+        text = script.read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
+                     "new Function", "localStorage", "sessionStorage", "document.cookie",
+                     "indexedDB", "setAttribute('on", "javascript:"):
+            assert sink not in text, "%s uses %s" % (script.name, sink)
+        assert not re.search(r"""import\s.*from\s+['"]https?:""", text), script.name
