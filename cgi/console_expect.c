@@ -191,6 +191,18 @@ static const char *preflight_check(apr_pool_t *pool, const cors_decision *d,
     return NULL;
 }
 
+/* The reason a browser refuses what the module allowed. */
+static const char *browser_reason(const cors_decision *d, int include)
+{
+    if (!d->allowed)
+        return cors_reason_name(d->reason);
+    if (include && d->allow_origin != NULL && strcmp(d->allow_origin, "*") == 0)
+        return "wildcard-with-credentials";
+    if (include && d->allow_credentials == NULL)
+        return "credentials-not-allowed";
+    return "cors-check-failed";
+}
+
 static const char *step_json(apr_pool_t *pool, const cors_decision *d, const char *failure)
 {
     return apr_psprintf(pool, "{\"decision\":%s,\"browser\":{\"pass\":%s,\"failure\":%s}}",
@@ -251,7 +263,7 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
         preflight_json = step_json(pool, &preflight, failure);
         if (failure != NULL) {
             verdict = "blocked";
-            reason = cors_reason_name(preflight.reason);
+            reason = browser_reason(&preflight, include);
             rule = preflight.rule;
             if (preflight.detail)
                 detail = apr_pstrmemdup(pool, preflight.detail, preflight.detail_len);
@@ -264,6 +276,8 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
     failure = cors_check(&actual, r->origin, include);
     actual_json = step_json(pool, &actual, failure);
     verdict = failure ? "blocked" : "allowed";
+    if (failure != NULL)
+        reason = browser_reason(&actual, include);
     if (failure == NULL && actual.refuse_status)
         status = actual.refuse_status;
 

@@ -39,8 +39,8 @@ function hasWildcard(policy) {
 export function reasonText(explained, origin, policy) {
   const expect = explained.expect;
   const preflightFailed = explained.preflight && !explained.preflight.browser.pass;
-  const prefix = preflightFailed && explained.preflight.decision.refuse_status
-    ? `preflight not 2xx (${explained.preflight.decision.refuse_status}): ` : preflightFailed ? 'preflight: ' : '';
+  const refused = preflightFailed && explained.preflight.decision.refuse_status;
+  const prefix = refused ? `preflight not 2xx (${refused}): ` : '';
   switch (expect.reason) {
     case 'header-not-allowed':
       return `${prefix}header not allowed: ${expect.detail} is not in K8sCorsAllowHeaders`;
@@ -49,7 +49,10 @@ export function reasonText(explained, origin, policy) {
     case 'method-not-allowed':
       return `${prefix}method not allowed: ${expect.detail} is not in K8sCorsAllowMethods`;
     case 'wildcard-with-credentials':
-      return 'credentials with *: a wildcard origin never works with credentials';
+      return `${prefix}credentials with *: a wildcard origin never works with credentials`;
+    case 'credentials-not-allowed':
+      return `${preflightFailed ? 'preflight: ' : ''}credentials not allowed for this origin's rule (K8sCorsAllowCredentials Off): `
+        + 'a credentialed request needs Access-Control-Allow-Credentials: true';
     case 'origin-not-allowed':
     case 'origin-malformed':
     case 'origin-null': {

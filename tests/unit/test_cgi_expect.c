@@ -106,6 +106,7 @@ START_TEST(credentials)
     const char *j = explain("https://monitoring.example.com", "GET", NULL,
                             CONSOLE_CREDENTIALS_INCLUDE);
     EXPECT(j, "\"verdict\":\"blocked\"");
+    EXPECT(j, "\"reason\":\"credentials-not-allowed\"");
     EXPECT(j, "Access-Control-Allow-Credentials");
     j = explain("https://monitoring.example.com", "GET", NULL, CONSOLE_CREDENTIALS_OMIT);
     EXPECT(j, "\"verdict\":\"allowed\"");
