@@ -25,14 +25,14 @@
 #include "cors_core.h"
 
 /* ---- bounds ----------------------------------------------------------------- */
-#define CONSOLE_QUERY_MAX       8192          /* QUERY_STRING bytes */
-#define CONSOLE_BODY_MAX        65536         /* a form body (explain, probe) */
-#define CONSOLE_ECHO_BODY_MAX   (1024 * 1024) /* echo reads and discards up to this */
-#define CONSOLE_PARAMS_MAX      32            /* parameters in a query or a form */
-#define CONSOLE_PARAM_NAME_MAX  32            /* bytes of a parameter name */
-#define CONSOLE_HEADER_NAMES_MAX 100          /* header names echo lists */
-#define CONSOLE_HEADER_NAME_MAX  128          /* bytes of one header name */
-#define CONSOLE_DRAIN_MAX       (16 * 1024 * 1024) /* body read and dropped before exit */
+#define CONSOLE_QUERY_MAX        8192               /* QUERY_STRING bytes */
+#define CONSOLE_BODY_MAX         65536              /* a form body (explain, probe) */
+#define CONSOLE_ECHO_BODY_MAX    (1024 * 1024)      /* echo reads and discards up to this */
+#define CONSOLE_PARAMS_MAX       32                 /* parameters in a query or a form */
+#define CONSOLE_PARAM_NAME_MAX   32                 /* bytes of a parameter name */
+#define CONSOLE_HEADER_NAMES_MAX 100                /* header names echo lists */
+#define CONSOLE_HEADER_NAME_MAX  128                /* bytes of one header name */
+#define CONSOLE_DRAIN_MAX        (16 * 1024 * 1024) /* body read and dropped before exit */
 
 /* An answer in the making: HTTP status and JSON document. */
 typedef struct {
@@ -145,8 +145,8 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
 
 /* The configured API server: https, a host, a port. */
 typedef struct {
-    const char *host;  /* without brackets */
-    int host_is_ip;    /* 4 or 6 for an IP literal, 0 for a DNS name */
+    const char *host; /* without brackets */
+    int host_is_ip;   /* 4 or 6 for an IP literal, 0 for a DNS name */
     unsigned port;
     const char *authority; /* host[:port] as the Host header carries it */
     const char *url;       /* normalized: https://authority */
@@ -179,9 +179,9 @@ const char *console_probe_methods_parse(const char *text, unsigned *methods);
 
 /* ---- console_probe.c --------------------------------------------------------- */
 
-#define CONSOLE_PROBE_READ_MAX     16384 /* bytes read from one response (its head) */
-#define CONSOLE_PROBE_TIMEOUT_MS   5000  /* default deadline of each phase */
-#define CONSOLE_PROBE_TIMEOUT_MAX  60000
+#define CONSOLE_PROBE_READ_MAX    16384 /* bytes read from one response (its head) */
+#define CONSOLE_PROBE_TIMEOUT_MS  5000  /* default deadline of each phase */
+#define CONSOLE_PROBE_TIMEOUT_MAX 60000
 
 typedef struct {
     const console_target *target;
@@ -210,10 +210,10 @@ typedef struct {
     apr_table_t *params;     /* query string (and form body) parameters */
     const console_policy *policy;
     char *const *envp;
-    int body_fd;                /* the request body (stdin) */
-    size_t content_length;      /* validated CONTENT_LENGTH */
-    size_t *body_consumed;      /* bytes of the body read so far */
-    const char *content_type;   /* CONTENT_TYPE or NULL */
+    int body_fd;              /* the request body (stdin) */
+    size_t content_length;    /* validated CONTENT_LENGTH */
+    size_t *body_consumed;    /* bytes of the body read so far */
+    const char *content_type; /* CONTENT_TYPE or NULL */
 } console_request;
 
 console_answer console_policy_endpoint(const console_request *request);

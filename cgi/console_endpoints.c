@@ -66,8 +66,8 @@ console_answer console_policy_endpoint(const console_request *r)
 
 console_answer console_explain_endpoint(const console_request *r)
 {
-    static const char *const allowed[] = {"origin", "method", "headers", "content_type",
-                                          "credentials", NULL};
+    static const char *const allowed[] = {"origin",       "method",      "headers",
+                                          "content_type", "credentials", NULL};
     console_browser_request b = {0};
     const char *json, *error = NULL;
     console_answer answer;
@@ -120,15 +120,15 @@ console_answer console_echo_endpoint(const console_request *r)
         list = apr_pstrcat(r->pool, list, i ? "," : "", cors_json_string(r->pool, name), NULL);
     }
     answer.status = 200;
-    answer.json = apr_psprintf(
-        r->pool,
-        "{\"method\":%s,\"origin\":%s,\"headers\":[%s],\"headers_truncated\":%s,"
-        "\"authorization_present\":%s,\"cookie_present\":%s,\"body_bytes\":%lu,"
-        "\"query_bytes\":%lu}",
-        cors_json_string(r->pool, r->method), cors_json_string(r->pool, r->origin), list,
-        truncated ? "true" : "false", authorization ? "true" : "false",
-        env_of(r, "HTTP_COOKIE") ? "true" : "false", (unsigned long)body,
-        (unsigned long)(query ? strlen(query) : 0));
+    answer.json =
+        apr_psprintf(r->pool,
+                     "{\"method\":%s,\"origin\":%s,\"headers\":[%s],\"headers_truncated\":%s,"
+                     "\"authorization_present\":%s,\"cookie_present\":%s,\"body_bytes\":%lu,"
+                     "\"query_bytes\":%lu}",
+                     cors_json_string(r->pool, r->method), cors_json_string(r->pool, r->origin),
+                     list, truncated ? "true" : "false", authorization ? "true" : "false",
+                     env_of(r, "HTTP_COOKIE") ? "true" : "false", (unsigned long)body,
+                     (unsigned long)(query ? strlen(query) : 0));
     return answer;
 }
 
@@ -156,12 +156,13 @@ static int probe_timeout_ms(const console_request *r)
 
 console_answer console_probe_endpoint(const console_request *r)
 {
-    static const char *const allowed[] = {"path", "origin", "request_method", "request_headers",
+    static const char *const allowed[] = {"path",    "origin", "request_method", "request_headers",
                                           "methods", NULL};
     static const struct {
         unsigned flag;
         const char *name;
-    } order[] = {{CONSOLE_PROBE_OPTIONS, "OPTIONS"}, {CONSOLE_PROBE_GET, "GET"},
+    } order[] = {{CONSOLE_PROBE_OPTIONS, "OPTIONS"},
+                 {CONSOLE_PROBE_GET, "GET"},
                  {CONSOLE_PROBE_HEAD, "HEAD"}};
     const char *path, *origin, *request_method, *request_headers, *methods_text, *error;
     const char *csrf = env_of(r, "HTTP_X_K8S_CORS_CONSOLE"), *exchanges = "";
@@ -178,8 +179,9 @@ console_answer console_probe_endpoint(const console_request *r)
     if (strcmp(r->method, "POST") != 0)
         return console_error(r->pool, 405, "method", "probe: POST only");
     if (csrf == NULL || strcmp(csrf, "1") != 0)
-        return console_error(r->pool, 403, "csrf", "probe: the X-K8s-Cors-Console: 1 header is "
-                                                   "required");
+        return console_error(r->pool, 403, "csrf",
+                             "probe: the X-K8s-Cors-Console: 1 header is "
+                             "required");
     if (!only_params(r, allowed, &answer))
         return answer;
     path = apr_table_get(r->params, "path");
@@ -197,9 +199,9 @@ console_answer console_probe_endpoint(const console_request *r)
     if (origin != NULL && origin[0] != '\0') {
         cors_origin_status status = cors_origin_parse(origin, strlen(origin), &parsed);
         if (status != CORS_ORIGIN_OK && status != CORS_ORIGIN_NULL)
-            return console_error(r->pool, 400, "bad-parameter",
-                                 apr_pstrcat(r->pool, "origin: ",
-                                             cors_origin_status_text(status), NULL));
+            return console_error(
+                r->pool, 400, "bad-parameter",
+                apr_pstrcat(r->pool, "origin: ", cors_origin_status_text(status), NULL));
         origin_header = apr_pstrcat(r->pool, "Origin: ", origin, "\r\n", NULL);
     } else {
         origin = NULL;
@@ -216,8 +218,7 @@ console_answer console_probe_endpoint(const console_request *r)
     if (request_headers != NULL && !header_list_ok(request_headers))
         return console_error(r->pool, 400, "bad-parameter",
                              "request_headers: a list of header names");
-    if ((error = console_target_parse(r->pool, env_of(r, "K8S_CORS_PROBE_URL"), &target)) !=
-        NULL)
+    if ((error = console_target_parse(r->pool, env_of(r, "K8S_CORS_PROBE_URL"), &target)) != NULL)
         return console_error(r->pool, 503, "probe-not-configured", error);
 
     config.target = &target;
@@ -232,13 +233,13 @@ console_answer console_probe_endpoint(const console_request *r)
             extra = apr_pstrcat(r->pool, extra, "Access-Control-Request-Method: ", request_method,
                                 "\r\n", NULL);
             if (request_headers)
-                extra = apr_pstrcat(r->pool, extra, "Access-Control-Request-Headers: ",
-                                    request_headers, "\r\n", NULL);
+                extra =
+                    apr_pstrcat(r->pool, extra, "Access-Control-Request-Headers: ", request_headers,
+                                "\r\n", NULL);
         }
-        exchanges = apr_pstrcat(r->pool, exchanges, count++ ? "," : "",
-                                console_probe_exchange(r->pool, &config, order[i].name, path,
-                                                       extra, &ok),
-                                NULL);
+        exchanges = apr_pstrcat(
+            r->pool, exchanges, count++ ? "," : "",
+            console_probe_exchange(r->pool, &config, order[i].name, path, extra, &ok), NULL);
         all_ok &= ok;
     }
     answer.status = all_ok ? 200 : 502;

@@ -124,8 +124,8 @@ static int list_has(const char *list, const char *name, int case_insensitive)
         size_t len;
         p += strspn(p, ", \t");
         len = strcspn(p, ", \t");
-        if (len == name_len && (case_insensitive ? strncasecmp(p, name, len) == 0
-                                                 : strncmp(p, name, len) == 0))
+        if (len == name_len &&
+            (case_insensitive ? strncasecmp(p, name, len) == 0 : strncmp(p, name, len) == 0))
             return 1;
         p += len;
     }
@@ -151,8 +151,7 @@ static const char *cors_check(const cors_decision *d, const char *origin, int in
 
 static int safelisted_method(const char *method)
 {
-    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
-           strcmp(method, "POST") == 0;
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 || strcmp(method, "POST") == 0;
 }
 
 static const char *decision_cause(apr_pool_t *pool, const cors_decision *d)
@@ -182,8 +181,7 @@ static const char *preflight_check(apr_pool_t *pool, const cors_decision *d,
         size_t len = strcspn(p, ",");
         const char *name = apr_pstrmemdup(pool, p, len);
         if (!list_has(d->allow_headers, name, 1) &&
-            !(!include && strcmp(name, "authorization") != 0 &&
-              list_has(d->allow_headers, "*", 0)))
+            !(!include && strcmp(name, "authorization") != 0 && list_has(d->allow_headers, "*", 0)))
             return apr_pstrcat(pool, "header ", name, " is not in Access-Control-Allow-Headers",
                                NULL);
         p += len + (p[len] == ',');

@@ -66,8 +66,8 @@ static console_answer handle(apr_pool_t *pool, size_t *content_length, size_t *c
         r.origin = NULL;
 
     /* First: whatever the answer, main() reads the body before exiting. */
-    status = console_content_length(getenv("CONTENT_LENGTH"), (size_t)-1 / 2, &r.content_length,
-                                    &error);
+    status =
+        console_content_length(getenv("CONTENT_LENGTH"), (size_t)-1 / 2, &r.content_length, &error);
     if (status != 0)
         return console_error(pool, status, "bad-body", error);
     *content_length = r.content_length;
@@ -79,11 +79,10 @@ static console_answer handle(apr_pool_t *pool, size_t *content_length, size_t *c
     if (console_origin_gate(pool, &policy, r.method, r.origin, r.self_origin, &answer) != 0)
         return answer;
 
-    if (query != NULL &&
-        (status = console_form_parse(pool, query, strlen(query), CONSOLE_QUERY_MAX, r.params,
-                                     &error)) != 0)
-        return console_error(pool, status, "bad-query", apr_pstrcat(pool, "query string: ", error,
-                                                                    NULL));
+    if (query != NULL && (status = console_form_parse(pool, query, strlen(query), CONSOLE_QUERY_MAX,
+                                                      r.params, &error)) != 0)
+        return console_error(pool, status, "bad-query",
+                             apr_pstrcat(pool, "query string: ", error, NULL));
 
     if (path != NULL && strcmp(path, "/echo") == 0)
         return console_echo_endpoint(&r);
@@ -136,8 +135,9 @@ int main(void)
      * exiting: see console_discard_body. */
     if (content_length > consumed)
         console_discard_body(STDIN_FILENO,
-                             content_length - consumed > CONSOLE_DRAIN_MAX ? CONSOLE_DRAIN_MAX
-                                                                           : content_length - consumed,
+                             content_length - consumed > CONSOLE_DRAIN_MAX
+                                 ? CONSOLE_DRAIN_MAX
+                                 : content_length - consumed,
                              &drained);
     apr_pool_destroy(pool);
     apr_terminate();

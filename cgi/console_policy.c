@@ -51,9 +51,9 @@ int console_origin_gate(apr_pool_t *pool, const console_policy *policy, const ch
     default:
         break;
     }
-    *answer = console_error(
-        pool, 403, cors_reason_name(decision.reason),
-        apr_pstrcat(pool, "the API location's policy does not allow this origin (",
-                    cors_reason_name(decision.reason), ")", NULL));
+    *answer =
+        console_error(pool, 403, cors_reason_name(decision.reason),
+                      apr_pstrcat(pool, "the API location's policy does not allow this origin (",
+                                  cors_reason_name(decision.reason), ")", NULL));
     return 403;
 }

@@ -62,8 +62,7 @@ static int wait_fd(int fd, short events, long deadline)
 
 static int connect_one(probe_state *st, const struct addrinfo *ai, long deadline)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     int error = 0, ready;
     socklen_t len = sizeof(error);
 
@@ -83,8 +82,8 @@ static int connect_one(probe_state *st, const struct addrinfo *ai, long deadline
         return -1;
     }
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) {
-        fail(st, "connect", apr_pstrcat(st->pool, "connect: ", strerror(error ? error : errno),
-                                        NULL));
+        fail(st, "connect",
+             apr_pstrcat(st->pool, "connect: ", strerror(error ? error : errno), NULL));
         close(fd);
         return -1;
     }
@@ -127,8 +126,9 @@ static int connect_target(probe_state *st, const console_target *t, long timeout
         if (!address_of(ai, &addr, &len))
             continue;
         if (!console_address_allowed(addr, len)) {
-            fail(st, "resolve", "the host resolves to a link-local, unspecified or multicast "
-                                "address: refused");
+            fail(st, "resolve",
+                 "the host resolves to a link-local, unspecified or multicast "
+                 "address: refused");
             continue;
         }
         fd = connect_one(st, ai, now_ms() + timeout_ms);
@@ -146,8 +146,8 @@ static const char *ssl_error_text(probe_state *st, SSL *ssl)
     char buffer[256];
 
     if (verify != X509_V_OK)
-        return apr_pstrcat(st->pool, "certificate verify failed: ",
-                           X509_verify_cert_error_string(verify), NULL);
+        return apr_pstrcat(
+            st->pool, "certificate verify failed: ", X509_verify_cert_error_string(verify), NULL);
     if (e == 0)
         return "the connection was closed during the TLS handshake";
     ERR_error_string_n(e, buffer, sizeof(buffer));
@@ -209,11 +209,12 @@ static SSL_CTX *make_context(probe_state *st, const char *ca_file)
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     if (ca_file == NULL || ca_file[0] == '\0') {
-        fail(st, "setup", "no CA bundle configured (SetEnv K8S_CORS_PROBE_CA /path/ca.pem, or "
-                          "\"system\" for the system's trust store)");
-    } else if (strcmp(ca_file, "system") == 0 ? SSL_CTX_set_default_verify_paths(ctx) != 1
-                                               : SSL_CTX_load_verify_locations(ctx, ca_file,
-                                                                               NULL) != 1) {
+        fail(st, "setup",
+             "no CA bundle configured (SetEnv K8S_CORS_PROBE_CA /path/ca.pem, or "
+             "\"system\" for the system's trust store)");
+    } else if (strcmp(ca_file, "system") == 0
+                   ? SSL_CTX_set_default_verify_paths(ctx) != 1
+                   : SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
         fail(st, "setup", apr_pstrcat(st->pool, "cannot load the CA bundle ", ca_file, NULL));
     } else {
         return ctx;
@@ -284,8 +285,7 @@ static const char *head_json(apr_pool_t *pool, const char *head, size_t len, int
                 value++;
             headers = apr_pstrcat(
                 pool, headers, count++ ? "," : "", "[", cors_json_string_n(pool, line, name_len),
-                ",", cors_json_string_n(pool, value, (size_t)(line + line_len - value)), "]",
-                NULL);
+                ",", cors_json_string_n(pool, value, (size_t)(line + line_len - value)), "]", NULL);
         }
         if (eol == NULL)
             break;
@@ -375,9 +375,9 @@ const char *console_probe_exchange(apr_pool_t *pool, const console_probe_config 
         }
         st.phase = NULL; /* a head arrived: whatever ended the read, report it */
         st.message = NULL;
-        head = head_json(pool, buffer,
-                         complete ? (size_t)(strstr(buffer, "\r\n\r\n") - buffer) + 2 : got,
-                         complete);
+        head =
+            head_json(pool, buffer,
+                      complete ? (size_t)(strstr(buffer, "\r\n\r\n") - buffer) + 2 : got, complete);
         *ok = 1;
     }
 
@@ -388,15 +388,17 @@ done:
         SSL_CTX_free(ctx);
     if (fd >= 0)
         close(fd);
-    result = apr_psprintf(
-        pool, "{\"method\":%s,\"url\":%s,\"request\":%s,\"ok\":%s,\"error\":%s,\"tls\":%s,%s"
-              "\"elapsed_ms\":%ld}",
-        cors_json_string(pool, method), cors_json_string(pool, apr_pstrcat(pool, t->url, path, NULL)),
-        cors_json_string(pool, request), *ok ? "true" : "false",
-        st.phase ? apr_psprintf(pool, "{\"phase\":%s,\"message\":%s}",
-                                cors_json_string(pool, st.phase),
-                                cors_json_string(pool, st.message))
-                 : "null",
-        tls, head ? apr_pstrcat(pool, head, ",", NULL) : "", now_ms() - started);
+    result =
+        apr_psprintf(pool,
+                     "{\"method\":%s,\"url\":%s,\"request\":%s,\"ok\":%s,\"error\":%s,\"tls\":%s,%s"
+                     "\"elapsed_ms\":%ld}",
+                     cors_json_string(pool, method),
+                     cors_json_string(pool, apr_pstrcat(pool, t->url, path, NULL)),
+                     cors_json_string(pool, request), *ok ? "true" : "false",
+                     st.phase ? apr_psprintf(pool, "{\"phase\":%s,\"message\":%s}",
+                                             cors_json_string(pool, st.phase),
+                                             cors_json_string(pool, st.message))
+                              : "null",
+                     tls, head ? apr_pstrcat(pool, head, ",", NULL) : "", now_ms() - started);
     return result;
 }

@@ -39,9 +39,9 @@ console_answer console_error(apr_pool_t *pool, int status, const char *code, con
 {
     console_answer answer;
     answer.status = status;
-    answer.json = apr_psprintf(pool, "{\"error\":{\"status\":%d,\"code\":%s,\"message\":%s}}",
-                               status, cors_json_string(pool, code),
-                               cors_json_string(pool, message));
+    answer.json =
+        apr_psprintf(pool, "{\"error\":{\"status\":%d,\"code\":%s,\"message\":%s}}", status,
+                     cors_json_string(pool, code), cors_json_string(pool, message));
     return answer;
 }
 

@@ -17,11 +17,11 @@ int console_address_allowed(const unsigned char *a, size_t len)
     if (len == 16 && memcmp(a, v4_mapped, 12) == 0)
         return console_address_allowed(a + 12, 4);
     if (len == 4) {
-        if (a[0] == 0)                   /* 0.0.0.0/8: "this network" */
+        if (a[0] == 0) /* 0.0.0.0/8: "this network" */
             return 0;
-        if (a[0] == 169 && a[1] == 254)  /* link-local, cloud metadata */
+        if (a[0] == 169 && a[1] == 254) /* link-local, cloud metadata */
             return 0;
-        if (a[0] >= 224)                 /* multicast, reserved, broadcast */
+        if (a[0] >= 224) /* multicast, reserved, broadcast */
             return 0;
         if (a[0] == 100 && a[1] == 100 && a[2] == 100 && a[3] == 200) /* Alibaba metadata */
             return 0;
@@ -29,11 +29,11 @@ int console_address_allowed(const unsigned char *a, size_t len)
     }
     if (len == 16) {
         static const unsigned char zero[16] = {0};
-        if (memcmp(a, zero, 16) == 0)              /* :: */
+        if (memcmp(a, zero, 16) == 0) /* :: */
             return 0;
         if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) /* fe80::/10 link-local */
             return 0;
-        if (a[0] == 0xff)                          /* multicast */
+        if (a[0] == 0xff) /* multicast */
             return 0;
         if (a[0] == 0xfd && a[1] == 0x00 && a[2] == 0x0e && a[3] == 0xc2) /* fd00:ec2::/32 */
             return 0;
@@ -138,8 +138,8 @@ const char *console_target_parse(apr_pool_t *pool, const char *url, console_targ
 
 static int path_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '/';
 }
 
 static int query_char_ok(char c)
@@ -149,8 +149,8 @@ static int query_char_ok(char c)
 
 const char *console_probe_path_check(const char *path)
 {
-    static const char *const roots[] = {"api", "apis", "version", "healthz", "livez", "readyz",
-                                        "openapi"};
+    static const char *const roots[] = {"api",   "apis",   "version", "healthz",
+                                        "livez", "readyz", "openapi"};
     size_t len, path_len, root_len;
     const char *query;
     int root_ok = 0;

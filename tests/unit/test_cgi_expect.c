@@ -13,16 +13,15 @@
 static apr_pool_t *pool;
 static console_policy policy;
 
-static const char policy_text[] =
-    "K8sCors On\n"
-    "K8sCorsAllowMethods GET POST PUT DELETE\n"
-    "K8sCorsAllowHeaders Authorization Content-Type\n"
-    "#@ test.conf:4\n"
-    "K8sCorsAllowOrigin https://dashboard.example.com\n"
-    "#@ test.conf:5\n"
-    "<K8sCorsOrigin https://monitoring.example.com>\n"
-    "    K8sCorsAllowCredentials Off\n"
-    "</K8sCorsOrigin>\n";
+static const char policy_text[] = "K8sCors On\n"
+                                  "K8sCorsAllowMethods GET POST PUT DELETE\n"
+                                  "K8sCorsAllowHeaders Authorization Content-Type\n"
+                                  "#@ test.conf:4\n"
+                                  "K8sCorsAllowOrigin https://dashboard.example.com\n"
+                                  "#@ test.conf:5\n"
+                                  "<K8sCorsOrigin https://monitoring.example.com>\n"
+                                  "    K8sCorsAllowCredentials Off\n"
+                                  "</K8sCorsOrigin>\n";
 
 static void setup(void)
 {
@@ -59,8 +58,8 @@ START_TEST(unsafe_header_lists)
     ck_assert_str_eq(console_unsafe_headers(pool, "X-Custom, Authorization,x-custom", NULL, &error),
                      "authorization,x-custom");
     ck_assert_ptr_null(console_unsafe_headers(pool, "Accept, Content-Language", NULL, &error));
-    ck_assert_ptr_null(console_unsafe_headers(pool, "Content-Type", "text/plain; charset=utf-8",
-                                              &error));
+    ck_assert_ptr_null(
+        console_unsafe_headers(pool, "Content-Type", "text/plain; charset=utf-8", &error));
     ck_assert_str_eq(console_unsafe_headers(pool, "Content-Type", "application/json", &error),
                      "content-type");
     ck_assert_str_eq(console_unsafe_headers(pool, "Content-Type", NULL, &error), "content-type");
@@ -85,8 +84,8 @@ END_TEST
 
 START_TEST(refusals)
 {
-    const char *j = explain("https://dashboard.example.com", "PATCH", NULL,
-                            CONSOLE_CREDENTIALS_OMIT);
+    const char *j =
+        explain("https://dashboard.example.com", "PATCH", NULL, CONSOLE_CREDENTIALS_OMIT);
     EXPECT(j, "\"verdict\":\"blocked\"");
     EXPECT(j, "\"reason\":\"method-not-allowed\"");
     j = explain("https://dashboard.example.com", "GET", "X-Custom", CONSOLE_CREDENTIALS_OMIT);
@@ -103,8 +102,8 @@ END_TEST
 
 START_TEST(credentials)
 {
-    const char *j = explain("https://monitoring.example.com", "GET", NULL,
-                            CONSOLE_CREDENTIALS_INCLUDE);
+    const char *j =
+        explain("https://monitoring.example.com", "GET", NULL, CONSOLE_CREDENTIALS_INCLUDE);
     EXPECT(j, "\"verdict\":\"blocked\"");
     EXPECT(j, "\"reason\":\"credentials-not-allowed\"");
     EXPECT(j, "Access-Control-Allow-Credentials");
@@ -162,9 +161,8 @@ START_TEST(origin_gate)
     ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", NULL, NULL, &a), 0);
     ck_assert_int_eq(
         console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com", NULL, &a), 0);
-    ck_assert_int_eq(console_origin_gate(pool, &policy, "PATCH", "https://dashboard.example.com",
-                                         NULL, &a),
-                     0);
+    ck_assert_int_eq(
+        console_origin_gate(pool, &policy, "PATCH", "https://dashboard.example.com", NULL, &a), 0);
     ck_assert_int_eq(console_origin_gate(pool, &policy, "POST", "https://api.example.com",
                                          "https://api.example.com", &a),
                      0);
@@ -172,9 +170,9 @@ START_TEST(origin_gate)
                      403);
     ck_assert_ptr_nonnull(strstr(a.json, "origin-not-allowed"));
     ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "null", NULL, &a), 403);
-    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com/x",
-                                         NULL, &a),
-                     403);
+    ck_assert_int_eq(
+        console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com/x", NULL, &a),
+        403);
 }
 END_TEST
 

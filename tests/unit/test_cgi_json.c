@@ -43,8 +43,7 @@ START_TEST(escapes_hostile_strings)
     ck_assert_str_eq(cors_json_string(pool, "\r\n\t\x01\x7f"),
                      "\"\\u000d\\u000a\\u0009\\u0001\\u007f\"");
     ck_assert_str_eq(cors_json_string(pool, "&amp;"), "\"\\u0026amp;\"");
-    ck_assert_str_eq(cors_json_string(pool, "x\xe2\x80\xa8y\xe2\x80\xa9"),
-                     "\"x\\u2028y\\u2029\"");
+    ck_assert_str_eq(cors_json_string(pool, "x\xe2\x80\xa8y\xe2\x80\xa9"), "\"x\\u2028y\\u2029\"");
     ck_assert_str_eq(cors_json_string(pool, "\xff\xc0\xaf"), "\"\\ufffd\\ufffd\\ufffd\"");
     ck_assert_str_eq(cors_json_string(pool, "\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");
     ck_assert_str_eq(cors_json_string(pool, "caf\xc3\xa9"), "\"caf\xc3\xa9\"");

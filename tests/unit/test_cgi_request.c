@@ -45,8 +45,8 @@ END_TEST
 
 START_TEST(decode_refuses_bad_escapes)
 {
-    static const char *const bad[] = {"%", "a%", "%2", "a%2", "%zz", "%g0", "%0g", "%%41",
-                                      "%00", "a%00b", "% 1", "%+1"};
+    static const char *const bad[] = {"%",   "a%",   "%2",  "a%2",   "%zz", "%g0",
+                                      "%0g", "%%41", "%00", "a%00b", "% 1", "%+1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ck_assert_msg(decode(bad[i], 1) == NULL, "%s was accepted", bad[i]);
 }
@@ -71,9 +71,8 @@ START_TEST(form_parses_pairs)
 {
     apr_table_t *p;
     const char *error;
-    ck_assert_int_eq(parse("origin=https%3A%2F%2Fa.example.com&method=PATCH&headers=a,b&x_y=",
-                           &p, &error),
-                     0);
+    ck_assert_int_eq(
+        parse("origin=https%3A%2F%2Fa.example.com&method=PATCH&headers=a,b&x_y=", &p, &error), 0);
     ck_assert_str_eq(apr_table_get(p, "origin"), "https://a.example.com");
     ck_assert_str_eq(apr_table_get(p, "method"), "PATCH");
     ck_assert_str_eq(apr_table_get(p, "headers"), "a,b");
@@ -91,7 +90,7 @@ END_TEST
 START_TEST(form_refuses_hostile_input)
 {
     static const char *const bad[] = {
-        "a=%zz", "a=%00", "a=%", "a=b%2",  "%61=1", /* names are never %-encoded words */
+        "a=%zz", "a=%00", "a=%", "a=b%2",   "%61=1", /* names are never %-encoded words */
         "A=1",   "a-b=1", "=1",  "a=1&a=2", "a%00=1", "\xc3\xa9=1", "a b=1",
     };
     apr_table_t *p;
@@ -122,9 +121,8 @@ START_TEST(form_bounds)
     text[1] = '=';
     text[big] = '\0';
     ck_assert_int_eq(console_form_parse(pool, text, big, CONSOLE_QUERY_MAX, p, &error), 414);
-    ck_assert_int_eq(console_form_parse(pool, text, CONSOLE_QUERY_MAX, CONSOLE_QUERY_MAX, p,
-                                        &error),
-                     0);
+    ck_assert_int_eq(
+        console_form_parse(pool, text, CONSOLE_QUERY_MAX, CONSOLE_QUERY_MAX, p, &error), 0);
     for (int i = 0; i < CONSOLE_PARAMS_MAX + 1; i++)
         many = apr_psprintf(pool, "%s%sp%c%c=1", many, i ? "&" : "", 'a' + i / 26, 'a' + i % 26);
     p = apr_table_make(pool, 4);
@@ -199,8 +197,8 @@ START_TEST(header_names_listing)
     apr_array_header_t *names = console_header_names(pool, env, &truncated);
     const char *joined = "";
     for (int i = 0; i < names->nelts; i++)
-        joined = apr_pstrcat(pool, joined, i ? " " : "", APR_ARRAY_IDX(names, i, const char *),
-                             NULL);
+        joined =
+            apr_pstrcat(pool, joined, i ? " " : "", APR_ARRAY_IDX(names, i, const char *), NULL);
     ck_assert_str_eq(joined, "authorization content-type cookie host origin x-custom");
     ck_assert_int_eq(truncated, 0);
     ck_assert_ptr_null(strstr(joined, "SECRET"));

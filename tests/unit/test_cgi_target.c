@@ -34,8 +34,9 @@ START_TEST(target_accepts_api_servers)
         {"https://127.0.0.1:6443", "https://127.0.0.1:6443", "127.0.0.1", "127.0.0.1:6443", 6443,
          4},
         {"https://10.0.0.1:6443/", "https://10.0.0.1:6443", "10.0.0.1", "10.0.0.1:6443", 6443, 4},
-        {"https://Control-Plane.Example.internal:6443", "https://control-plane.example.internal:6443",
-         "control-plane.example.internal", "control-plane.example.internal:6443", 6443, 0},
+        {"https://Control-Plane.Example.internal:6443",
+         "https://control-plane.example.internal:6443", "control-plane.example.internal",
+         "control-plane.example.internal:6443", 6443, 0},
         {"HTTPS://kube.example.com", "https://kube.example.com", "kube.example.com",
          "kube.example.com", 443, 0},
         {"https://[::1]:6443", "https://[::1]:6443", "::1", "[::1]:6443", 6443, 6},
@@ -59,28 +60,28 @@ START_TEST(target_refuses_everything_else)
     static const char *const bad[] = {
         NULL,
         "",
-        "http://127.0.0.1:6443",          /* not TLS */
+        "http://127.0.0.1:6443", /* not TLS */
         "ftp://127.0.0.1",
-        "127.0.0.1:6443",                 /* no scheme */
-        "https://",                       /* no host */
+        "127.0.0.1:6443", /* no scheme */
+        "https://",       /* no host */
         "https://:6443",
         "https://user:pw@127.0.0.1:6443", /* userinfo */
         "https://127.0.0.1@evil.example",
-        "https://127.0.0.1:6443/api",     /* a path */
+        "https://127.0.0.1:6443/api", /* a path */
         "https://127.0.0.1:6443/?a=1",
         "https://127.0.0.1:6443#x",
-        "https://127.0.0.1:0",            /* bad ports */
+        "https://127.0.0.1:0", /* bad ports */
         "https://127.0.0.1:65536",
         "https://127.0.0.1:06443",
         "https://127.0.0.1:",
         "https://127.0.0.1:64x",
-        "https://169.254.169.254",        /* cloud metadata, link-local */
+        "https://169.254.169.254", /* cloud metadata, link-local */
         "https://169.254.0.1:6443",
-        "https://0.0.0.0:6443",           /* unspecified */
-        "https://224.0.0.1",              /* multicast */
+        "https://0.0.0.0:6443", /* unspecified */
+        "https://224.0.0.1",    /* multicast */
         "https://255.255.255.255",
         "https://100.100.100.200",
-        "https://[fe80::1]:6443",         /* IPv6 link-local */
+        "https://[fe80::1]:6443", /* IPv6 link-local */
         "https://[::]:6443",
         "https://[ff02::1]",
         "https://[::ffff:169.254.169.254]",
@@ -124,9 +125,19 @@ END_TEST
 START_TEST(paths_allowed)
 {
     static const char *const good[] = {
-        "/api", "/api/", "/api/v1/namespaces", "/apis", "/apis/apps/v1/deployments",
-        "/version", "/healthz", "/healthz/etcd", "/livez", "/readyz", "/openapi/v2",
-        "/api/v1/namespaces?limit=1", "/api/v1/pods?labelSelector=app=web,tier=front&limit=5",
+        "/api",
+        "/api/",
+        "/api/v1/namespaces",
+        "/apis",
+        "/apis/apps/v1/deployments",
+        "/version",
+        "/healthz",
+        "/healthz/etcd",
+        "/livez",
+        "/readyz",
+        "/openapi/v2",
+        "/api/v1/namespaces?limit=1",
+        "/api/v1/pods?labelSelector=app=web,tier=front&limit=5",
         "/api/v1/namespaces/kube-system/pods/a.b_c~d",
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -141,19 +152,19 @@ START_TEST(paths_refused)
     static const char *const bad[] = {
         NULL,
         "",
-        "api",                              /* relative */
-        "/",                                /* not an API path */
+        "api", /* relative */
+        "/",   /* not an API path */
         "/metrics",
         "/k8s-cors-console/api/echo",
         "/apix",
-        "/api/../metrics",                  /* traversal */
+        "/api/../metrics", /* traversal */
         "/api/v1/..",
         "/api/./v1",
-        "/api/%2e%2e/metrics",              /* no %-escapes at all */
+        "/api/%2e%2e/metrics", /* no %-escapes at all */
         "/api/v1%2fnamespaces",
-        "//evil.example/api",               /* network-path reference */
+        "//evil.example/api", /* network-path reference */
         "/api//v1",
-        "https://evil.example/api",         /* absolute URL */
+        "https://evil.example/api", /* absolute URL */
         "http:/api",
         "/api/v1\\namespaces",
         "/api/v1/namespaces#frag",
