@@ -81,7 +81,8 @@ static cors_origin_status parse_reg_name(const char *host, size_t len, char *out
 
 /* "[...]" holding an IPv6 address, rewritten in RFC 5952 form so that every
  * spelling of one address is one origin; *out_len gets the bytes written. */
-static cors_origin_status parse_ipv6(const char *host, size_t len, char *out, size_t *out_len)
+static cors_origin_status parse_ipv6(const char *host, size_t len, char *out, size_t room,
+                                     size_t *out_len)
 {
     char literal[INET6_ADDRSTRLEN + 1];
     unsigned char addr[16];
@@ -99,6 +100,10 @@ static cors_origin_status parse_ipv6(const char *host, size_t len, char *out, si
     if (inet_ntop(AF_INET6, addr, literal, sizeof(literal)) == NULL)
         return CORS_ORIGIN_BAD_HOST;
     *out_len = strlen(literal) + 2;
+    /* The canonical form can be longer than what was sent (::ffff:0:0 is
+     * ::ffff:0.0.0.0): the length cap applies to the normalized origin. */
+    if (*out_len > room)
+        return CORS_ORIGIN_TOO_LONG;
     out[0] = '[';
     memcpy(out + 1, literal, *out_len - 2);
     out[*out_len - 1] = ']';
@@ -122,7 +127,7 @@ static cors_origin_status parse_port(const char *digits, size_t len, unsigned *p
     return CORS_ORIGIN_OK;
 }
 
-static void append_port(cors_origin *out, unsigned port)
+static cors_origin_status append_port(cors_origin *out, unsigned port)
 {
     char digits[6];
     size_t n = 0;
@@ -130,9 +135,12 @@ static void append_port(cors_origin *out, unsigned port)
         digits[n++] = (char)('0' + port % 10);
         port /= 10;
     } while (port);
+    if (out->len + 1 + n > CORS_ORIGIN_MAX_LEN)
+        return CORS_ORIGIN_TOO_LONG;
     out->text[out->len++] = ':';
     while (n)
         out->text[out->len++] = digits[--n];
+    return CORS_ORIGIN_OK;
 }
 
 cors_origin_status cors_origin_parse(const char *value, size_t len, cors_origin *out)
@@ -194,7 +202,7 @@ cors_origin_status cors_origin_parse(const char *value, size_t len, cors_origin 
         if (host_end < authority_end && value[host_end] != ':')
             return CORS_ORIGIN_BAD_HOST;
         status = parse_ipv6(value + host_start, host_end - host_start, out->text + out->len,
-                            &out->host_len);
+                            CORS_ORIGIN_MAX_LEN - out->len, &out->host_len);
     } else {
         const char *colon = memchr(value + host_start, ':', authority_end - host_start);
         host_end = colon ? (size_t)(colon - value) : authority_end;
@@ -215,7 +223,9 @@ cors_origin_status cors_origin_parse(const char *value, size_t len, cors_origin 
     out->port = cors_scheme_default_port(out->text, out->scheme_len);
     if (has_port && explicit_port != out->port) {
         out->port = explicit_port;
-        append_port(out, explicit_port);
+        status = append_port(out, explicit_port);
+        if (status != CORS_ORIGIN_OK)
+            return status;
     }
     out->text[out->len] = '\0';
     return CORS_ORIGIN_OK;

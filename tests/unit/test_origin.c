@@ -314,6 +314,27 @@ END_TEST
 
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* An IPv6 literal whose canonical form is longer than what was sent
+ * (::ffff:0:0 becomes ::ffff:0.0.0.0) near the length cap: refused as too
+ * long, never written past the buffer (found by the origin fuzzer). */
+START_TEST(test_origin_ipv6_expansion_at_cap)
+{
+    char value[CORS_ORIGIN_MAX_LEN + 1];
+    cors_origin o;
+    const char *tail = "://[::ffff:0:0]:1234";
+    size_t scheme = CORS_ORIGIN_MAX_LEN - strlen(tail);
+
+    memset(value, 'a', scheme);
+    memcpy(value + scheme, tail, strlen(tail));
+    ck_assert_int_eq(cors_origin_parse(value, CORS_ORIGIN_MAX_LEN, &o), CORS_ORIGIN_TOO_LONG);
+    /* Without the port, the expanded address still fits: 299 bytes. */
+    ck_assert_int_eq(cors_origin_parse(value, CORS_ORIGIN_MAX_LEN - 5, &o), CORS_ORIGIN_OK);
+    ck_assert_uint_eq(o.len, CORS_ORIGIN_MAX_LEN - 1);
+    ck_assert_int_eq(cors_origin_parse("http://[::ffff:0:0]:1234", 24, &o), CORS_ORIGIN_OK);
+    ck_assert_str_eq(o.text, "http://[::ffff:0.0.0.0]:1234");
+}
+END_TEST
+
 Suite *origin_suite(void)
 {
     Suite *s = suite_create("origin");
@@ -334,6 +355,7 @@ Suite *origin_suite(void)
     tcase_add_loop_test(tc, test_origin_bad, 0, N_ELEMS(bad_cases));
     tcase_add_test(tc, test_origin_too_long);
     tcase_add_test(tc, test_origin_8k);
+    tcase_add_test(tc, test_origin_ipv6_expansion_at_cap);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("helpers");
