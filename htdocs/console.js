@@ -239,6 +239,11 @@ async function runCells(cells, label) {
     pageCause = 'the gateway is unreachable from this browser (network, TLS certificate, or this page\'s CSP connect-src)';
     setMessage(`The gateway ${gateway} is unreachable from this browser: check the URL, its TLS certificate, and this page's CSP connect-src.`, 'bad');
   }
+  if (gateway === pageOrigin) {
+    setMessage(`This page is served from the gateway's own origin (${gateway}): browsers apply no CORS to same-origin `
+      + 'requests, so every test is allowed. Serve the page from the operators\' origin, another virtual host '
+      + '(conf/console/console-page.conf), whose origin the gateway allows.', 'warn');
+  }
   const context = { origin: pageOrigin, policy: policyDocument, policyPath, pageCause };
   for (const [index, cell] of cells.entries()) {
     cell.cause = likelyCause(cell, context);
@@ -254,6 +259,7 @@ async function runCells(cells, label) {
   writeSummary({
     state: 'done', page_origin: pageOrigin, gateway, policy_path: policyPath, policy_loaded: policyLoaded,
     explain_reachable: explainReachable, gateway_reachable: reachable, origin_allowed: originAllowed,
+    same_origin: gateway === pageOrigin,
     message: $('message').hidden ? null : $('message').textContent, summary: summaryText,
     counts: { tests: cells.length, allowed, blocked: cells.length - allowed, mismatches },
     token_used: bearerToken !== '',

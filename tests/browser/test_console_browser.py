@@ -78,6 +78,8 @@ def setup_module():
     </Location>
 """ % (dashboard, monitoring)
             + fx.gateway_console_include(cgi, "https://127.0.0.1:%d" % api_port, certs.ca, 3000)
+            # The page on the gateway's own origin too (Debian's layout).
+            + fx.console_page_include([gateway])
             + '    ProxyPass "/" "http://127.0.0.1:%d/"\n' % fake.port
             + "</VirtualHost>\n"
             # The API server over TLS, for the probe.
@@ -240,3 +242,14 @@ def test_explaining_another_origin_names_the_port_mismatch():
     text = page.evaluate("document.getElementById('explain-result').textContent")
     assert "blocked" in text and "port mismatch" in text, text
     page.screenshot(state["out"] / "explain-port-mismatch.png")
+
+
+def test_page_on_the_gateways_own_origin_warns_that_nothing_is_cors():
+    page = state["page"]
+    page.navigate(page_url(state["gateway"], "&run=single&probe=0"))
+    page.wait_for("document.body.dataset.state === 'done'", timeout=60)
+    summary = json.loads(page.evaluate("document.getElementById('verdicts').textContent"))
+    assert summary["same_origin"] is True, summary
+    assert summary["cells"][0]["browser"]["verdict"] == "allowed"
+    assert summary["cells"][0]["expected"]["reason"] == "same-origin", summary["cells"][0]
+    assert "gateway's own origin" in summary["message"], summary["message"]
