@@ -13,6 +13,10 @@ echo "== unit tests under AddressSanitizer and UBSan"
 make check-asan
 echo "== unit tests under valgrind"
 make check-valgrind
+echo "== integration tests against an ASan/UBSan build of the module"
+make check-asan-integration
+echo "== fuzzing: each libFuzzer target for 60 s"
+make fuzz
 echo "== Kubernetes manifests (offline)"
 tests/package/check-manifests
 if [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; then
