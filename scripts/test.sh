@@ -13,6 +13,8 @@ echo "== unit tests under AddressSanitizer and UBSan"
 make check-asan
 echo "== unit tests under valgrind"
 make check-valgrind
+echo "== the operators' console in headless Chromium"
+tests/browser/run-browser-tests
 echo "== integration tests against an ASan/UBSan build of the module"
 make check-asan-integration
 echo "== fuzzing: each libFuzzer target for 60 s"

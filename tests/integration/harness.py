@@ -859,3 +859,25 @@ def run_all(modules, name_filter=None, failed_before=0):
         failed += module_failed
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 0 if failed == 0 else 1
+
+
+def check(condition, message, response=None):
+    """Fails the running test with message (and the response, when given)."""
+    if not condition:
+        if response is not None:
+            message += "\n--- response ---\n" + response.describe()
+        raise AssertionError(message)
+
+
+def stop_servers(*servers):
+    """Stops each server that was started, even when stopping one fails."""
+    failure = None
+    for server in servers:
+        if server is None:
+            continue
+        try:
+            server.stop()
+        except Exception as error:  # noqa: BLE001 - keep stopping the others
+            failure = failure or error
+    if failure is not None:
+        raise failure

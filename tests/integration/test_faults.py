@@ -15,6 +15,7 @@ import threading
 import time
 
 import harness
+from harness import check
 
 TOKEN = "demo-token"
 BEARER = "Bearer " + TOKEN
@@ -57,19 +58,7 @@ def setup_module():
 
 
 def teardown_module():
-    try:
-        if gateway is not None:
-            gateway.stop()
-    finally:
-        if fake is not None:
-            fake.stop()
-
-
-def check(condition, message, response=None):
-    if not condition:
-        if response is not None:
-            message += "\n--- response ---\n" + response.describe()
-        raise AssertionError(message)
+    harness.stop_servers(gateway, fake)
 
 
 def get(path, origin=None, server=None, timeout=15.0):

@@ -12,6 +12,7 @@ import secrets
 import time
 
 import harness
+from harness import check
 
 TOKEN = "demo-token"
 BEARER = "Bearer " + TOKEN
@@ -90,12 +91,7 @@ def setup_module():
 
 
 def teardown_module():
-    try:
-        if gateway is not None:
-            gateway.stop()
-    finally:
-        if fake is not None:
-            fake.stop()
+    harness.stop_servers(gateway, fake)
 
 
 # ---- helpers ---------------------------------------------------------------------
@@ -132,13 +128,6 @@ def upstream_sends_kube_cors():
         yield
     finally:
         fake.set_cors(None)
-
-
-def check(condition, message, response=None):
-    if not condition:
-        if response is not None:
-            message += "\n--- response ---\n" + response.describe()
-        raise AssertionError(message)
 
 
 def assert_status(response, expected):

@@ -25,6 +25,7 @@ import re
 import time
 
 import harness
+from harness import check
 
 TOKEN = "demo-token"
 BEARER = "Bearer " + TOKEN
@@ -295,22 +296,10 @@ def setup_module():
 
 
 def teardown_module():
-    try:
-        if gateway is not None:
-            gateway.stop()
-    finally:
-        if fake is not None:
-            fake.stop()
+    harness.stop_servers(gateway, fake)
 
 
 # ---- running one case ---------------------------------------------------------------
-
-
-def check(condition, message, response=None):
-    if not condition:
-        if response is not None:
-            message += "\n--- response ---\n" + response.describe()
-        raise AssertionError(message)
 
 
 def request_bytes(item):

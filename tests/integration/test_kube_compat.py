@@ -22,6 +22,7 @@ never claims a bypass that does not work.
 import re
 
 import harness
+from harness import check
 
 TOKEN = "demo-token"
 BEARER = "Bearer " + TOKEN
@@ -85,22 +86,10 @@ def setup_module():
 
 
 def teardown_module():
-    try:
-        if gateway is not None:
-            gateway.stop()
-    finally:
-        if fake is not None:
-            fake.stop()
+    harness.stop_servers(gateway, fake)
 
 
 # ---- helpers ---------------------------------------------------------------------
-
-
-def check(condition, message, response=None):
-    if not condition:
-        if response is not None:
-            message += "\n--- response ---\n" + response.describe()
-        raise AssertionError(message)
 
 
 def actual(prefix, origin, method="GET", path="version"):

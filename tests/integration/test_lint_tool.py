@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import harness
+from harness import check
 
 SEED_FLAG = ("https://dashboard.example.com,https://monitoring.example.com,"
              "https://.*\\.example\\.com,http://dashboard.example.com")
@@ -65,11 +66,6 @@ def write(name, text):
     path = harness.work_dir() / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
 
 
 def test_manifest_with_seed_flags_prints_findings_and_fixes():

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import harness
+from harness import check
 
 PROMTOOL = Path("/usr/local/lib/mod-k8s-cors/bin/promtool")
 RULES_DIR = Path(__file__).resolve().parents[2] / "conf" / "prometheus"
@@ -101,14 +102,7 @@ def setup_module():
 
 
 def teardown_module():
-    for server in (gateway, fake):
-        if server is not None:
-            server.stop()
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
+    harness.stop_servers(gateway, fake)
 
 
 def scrape():

@@ -18,6 +18,7 @@ import socket
 
 import fake_apiserver
 import harness
+from harness import check
 
 TOKEN = "demo-token"
 BEARER = "Bearer " + TOKEN
@@ -48,19 +49,7 @@ ProxyPassReverse "/" "http://127.0.0.1:{fake.port}/"
 
 
 def teardown_module():
-    try:
-        if gateway is not None:
-            gateway.stop()
-    finally:
-        if fake is not None:
-            fake.stop()
-
-
-def check(condition, message, response=None):
-    if not condition:
-        if response is not None:
-            message += "\n--- response ---\n" + response.describe()
-        raise AssertionError(message)
+    harness.stop_servers(gateway, fake)
 
 
 class Upgrade:
