@@ -37,7 +37,15 @@ void *k8s_cors_create_dir_conf(apr_pool_t *pool, char *context)
 void *k8s_cors_merge_dir_conf(apr_pool_t *pool, void *base_conf, void *add_conf)
 {
     const k8s_cors_dir_conf *base = base_conf, *add = add_conf;
-    k8s_cors_dir_conf *merged = apr_palloc(pool, sizeof(*merged));
+    k8s_cors_dir_conf *merged;
+    /* httpd merges per request; when one side says nothing, the other is
+     * the answer as it is: no allocation on the common path. */
+    if (!add->configured)
+        return base_conf;
+    if (!base->configured)
+        return add_conf;
+    merged = apr_palloc(pool, sizeof(*merged));
+    merged->configured = 1;
     merged->policy = cors_policy_merge(pool, base->policy, add->policy);
     merged->export_path = add->export_path ? add->export_path : base->export_path;
     return merged;
@@ -56,6 +64,7 @@ static const char *apply_directive(cmd_parms *cmd, void *dir_conf, int argc, cha
     const char *error =
         cors_directive_apply(cmd->pool, conf->policy, current_section, cmd->cmd->name, argc,
                              (const char *const *)argv, source_of(cmd));
+    conf->configured = 1;
     return error ? directive_error(cmd, error) : NULL;
 }
 
@@ -101,6 +110,7 @@ static const char *origin_section(cmd_parms *cmd, void *dir_conf, const char *ar
     cmd->cmd = self;
     if (error != NULL)
         return error;
+    conf->configured = 1;
     error = cors_origin_section_close(cmd->pool, conf->policy, name, values->nelts,
                                       (const char *const *)values->elts, &state, source);
     return error ? apr_pstrcat(cmd->pool, name, ">: ", error, NULL) : NULL;
@@ -121,6 +131,7 @@ static const char *set_export_path(cmd_parms *cmd, void *dir_conf, const char *p
     if (path[0] != '/')
         return directive_error(cmd, "a URL path, such as /api or /");
     conf->export_path = path;
+    conf->configured = 1;
     return NULL;
 }
 

@@ -26,6 +26,7 @@ extern module AP_MODULE_DECLARE_DATA k8s_cors_module;
 typedef struct {
     cors_policy *policy;     /* mode, origin rules and settings: all in the core */
     const char *export_path; /* K8sCorsExportPolicy: give CGIs the policy of this path */
+    int configured;          /* a K8sCors directive appeared in this section */
 } k8s_cors_dir_conf;
 
 /* Per-request state: the decision, made once before authentication. */

@@ -129,15 +129,18 @@ int k8s_cors_header_parser(request_rec *r)
         return DECLINED; /* same-origin: not CORS */
     ap_set_module_config(r->request_config, &k8s_cors_module, state);
 
-    if (!state->decision.allowed)
-        log_denial(r, &state->decision, origin, state->apply);
-    else
+    if (!state->decision.allowed) {
+        /* Build the log line only when it will be written. */
+        if (APLOGrinfo(r) || state->decision.reason == CORS_REASON_REGEX_LIMIT)
+            log_denial(r, &state->decision, origin, state->apply);
+    } else if (APLOGrdebug(r)) {
         ap_log_rerror(
             APLOG_MARK, APLOG_DEBUG, 0, r,
             K8S_CORS_LOGNO(0101) "allowed CORS %s: origin=\"%s\" rule=\"%s\" (%s)",
             cors_kind_name(state->decision.kind), log_field(r->pool, origin, strlen(origin)),
             log_field(r->pool, state->decision.rule->name, strlen(state->decision.rule->name)),
             state->decision.rule->source);
+    }
 
     if (!state->apply)
         return DECLINED;

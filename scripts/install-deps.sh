@@ -8,7 +8,7 @@ PACKAGES="
   apache2 apache2-dev libapr1-dev libaprutil1-dev
   libpcre2-dev libssl-dev libyaml-dev check
   python3 curl openssl ca-certificates valgrind
-  clang libclang-rt-14-dev wrk chromium fonts-dejavu-core
+  clang libclang-rt-14-dev wrk nginx-light chromium fonts-dejavu-core
   debhelper dpkg-dev git python3-yaml
 "
 
