@@ -61,6 +61,9 @@ sed -e "s|@ROOT@|$root|g" -e "s|@SRCDIR@|$top|g" -e "s|@MODULES@|$modules|g" \
 python3 "$top/tests/integration/fake_apiserver.py" --port "$api_port" \
     --control-port "$control_port" --pidfile "$root/run/fake-apiserver.pid" \
     >"$root/logs/fake-apiserver.log" 2>&1 &
+# Recorded now, not when the server gets round to it, so that a quick
+# "demo.sh stop" finds it.
+echo $! >"$root/run/fake-apiserver.pid"
 if ! "$httpd" -d "$root" -f "$root/conf/httpd.conf" -k start; then
     stop
     exit 1
@@ -68,7 +71,8 @@ fi
 
 # Wait until both answer.
 tries=0
-until curl -s -o /dev/null "http://127.0.0.1:$gateway_port/version"; do
+until curl -s -o /dev/null "http://127.0.0.1:$gateway_port/version" &&
+    curl -s -o /dev/null "http://127.0.0.1:$api_port/version"; do
     tries=$((tries + 1))
     if [ "$tries" -gt 50 ]; then
         echo "demo: the gateway did not come up; see $root/logs/error_log" >&2
