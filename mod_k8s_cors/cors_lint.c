@@ -760,21 +760,16 @@ static void check_re2(apr_pool_t *pool, const char *pattern, const char *source,
     }
 }
 
-void cors_lint_pattern(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
-                       const char *source, apr_array_header_t *out)
+/* The lint of a pattern already compiled with the target's semantics: the
+ * policy's rules bring their own, so start-up compiles each pattern once. */
+static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
+                          cors_regex *regex, const char *source, apr_array_header_t *out)
 {
-    matcher m = {semantics, NULL};
+    matcher m = {semantics, regex};
     intended *in;
     lint_run run;
-    const char *error;
     int derived;
 
-    error = semantics == CORS_SEMANTICS_KUBE ? cors_regex_compile_search(pool, pattern, &m.regex)
-                                             : cors_regex_compile(pool, pattern, &m.regex);
-    if (error != NULL) {
-        add(out, CORS_SEVERITY_ERROR, "invalid-regex", pattern, source, error);
-        return;
-    }
     if (semantics == CORS_SEMANTICS_KUBE) {
         int pin_start = strchr(pattern, '^') != NULL || strstr(pattern, "//") != NULL;
         int pin_end = strchr(pattern, '$') != NULL || strchr(pattern, ':') != NULL;
@@ -844,6 +839,19 @@ void cors_lint_pattern(apr_pool_t *pool, const char *pattern, cors_semantics sem
     }
 }
 
+void cors_lint_pattern(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
+                       const char *source, apr_array_header_t *out)
+{
+    cors_regex *regex;
+    const char *error = semantics == CORS_SEMANTICS_KUBE
+                            ? cors_regex_compile_search(pool, pattern, &regex)
+                            : cors_regex_compile(pool, pattern, &regex);
+    if (error != NULL)
+        add(out, CORS_SEVERITY_ERROR, "invalid-regex", pattern, source, error);
+    else
+        lint_compiled(pool, pattern, semantics, regex, source, out);
+}
+
 void cors_lint_origin(apr_pool_t *pool, const char *origin, const char *source,
                       apr_array_header_t *out)
 {
@@ -891,10 +899,10 @@ apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy
             cors_lint_origin(pool, rule->text, rule->source, out);
             break;
         case CORS_RULE_REGEX:
-            cors_lint_pattern(pool, rule->text, CORS_SEMANTICS_WHOLE, rule->source, out);
+            lint_compiled(pool, rule->text, CORS_SEMANTICS_WHOLE, rule->regex, rule->source, out);
             break;
         case CORS_RULE_KUBE:
-            cors_lint_pattern(pool, rule->text, CORS_SEMANTICS_KUBE, rule->source, out);
+            lint_compiled(pool, rule->text, CORS_SEMANTICS_KUBE, rule->regex, rule->source, out);
             break;
         }
         if (rule->settings != NULL)
