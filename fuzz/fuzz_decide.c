@@ -110,9 +110,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (d.allow_origin != NULL) {
         /* Whatever the outcome, CORS headers only ever go to an allowed origin. */
-        FUZZ_CHECK(oracle_allows, "CORS headers for \"%s\" (status %d), which the policy does "
-                                  "not allow", request.origin ? request.origin : "(null)",
-                   origin_status);
+        FUZZ_CHECK(oracle_allows,
+                   "CORS headers for \"%s\" (status %d), which the policy does "
+                   "not allow",
+                   request.origin ? request.origin : "(null)", origin_status);
         FUZZ_CHECK(d.allow_origin == request.origin, "ACAO is not the request's Origin");
         FUZZ_CHECK(d.allow_credentials != NULL && strcmp(d.allow_credentials, "true") == 0,
                    "credentials");
@@ -121,8 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(d.allow_origin != NULL, "allowed without ACAO");
         FUZZ_CHECK(d.refuse_status == 0, "allowed yet refused %d", d.refuse_status);
         if (d.kind == CORS_KIND_PREFLIGHT) {
-            FUZZ_CHECK(is_default_method(request.request_method),
-                       "preflight allowed method \"%s\"", request.request_method);
+            FUZZ_CHECK(is_default_method(request.request_method), "preflight allowed method \"%s\"",
+                       request.request_method);
             FUZZ_CHECK(d.allow_methods && d.allow_headers && d.max_age && !d.expose_headers,
                        "preflight header set");
         } else {
@@ -141,10 +142,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    d.refuse_status);
         FUZZ_CHECK(d.refuse_status != 405 || d.allow != NULL, "405 without Allow");
     } else {
-        FUZZ_CHECK(!d.allow_origin && !d.allow_credentials && !d.allow_methods &&
-                       !d.allow_headers && !d.max_age && !d.expose_headers &&
-                       !d.allow_private_network,
-                   "a denied decision carries CORS headers (reason %s)", cors_reason_name(d.reason));
+        FUZZ_CHECK(
+            !d.allow_origin && !d.allow_credentials && !d.allow_methods && !d.allow_headers &&
+                !d.max_age && !d.expose_headers && !d.allow_private_network,
+            "a denied decision carries CORS headers (reason %s)", cors_reason_name(d.reason));
         if (has_origin && oracle_allows && d.kind == CORS_KIND_ACTUAL && !request.upgrade &&
             is_default_method(request.method) && d.reason != CORS_REASON_SAME_ORIGIN)
             FUZZ_CHECK(0, "denied allowed origin \"%s\" for %s (reason %s)", request.origin,
