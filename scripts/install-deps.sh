@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs the Debian 12 packages mod_k8s_cors needs, at one of two levels:
 #
-#   scripts/install-deps.sh          build the module, the console and the lint
-#                                    tool, and run the gateway (scripts/demo.sh)
-#   scripts/install-deps.sh --test   that, plus what the tests, fuzzing, the
-#                                    benchmarks and the browser tests add
-#                                    (scripts/test.sh runs this itself)
+#   scripts/install-deps.sh            build the module, the console and the
+#                                      lint tool, and run the gateway
+#                                      (scripts/demo.sh runs this itself)
+#   scripts/install-deps.sh --package  that, plus what dpkg-buildpackage needs
+#   scripts/install-deps.sh --test     all of that, plus what the tests,
+#                                      fuzzing, the benchmarks and the browser
+#                                      tests add (scripts/test.sh runs this)
 #
 # Idempotent: when everything is present it changes nothing and exits 0. Runs
 # apt-get through sudo when not root. While it installs, Debian's packages are
@@ -20,11 +22,13 @@ RUN_PACKAGES="
   libpcre2-dev libssl-dev libyaml-dev
   python3 curl openssl ca-certificates
 "
+PACKAGE_PACKAGES="
+  debhelper dpkg-dev
+"
 TEST_PACKAGES="
   check valgrind clang libclang-rt-14-dev clang-format
   wrk nginx-light nghttp2-client python3-h2 python3-yaml
-  chromium fonts-dejavu-core
-  debhelper dpkg-dev git
+  chromium fonts-dejavu-core git
 "
 # Services these packages would start, disabled again if this run installed them.
 SERVICES="apache2 nginx"
@@ -32,17 +36,19 @@ SERVICES="apache2 nginx"
 level=run
 case "${1:-}" in
     "") ;;
+    --package) level=package ;;
     --test) level=test ;;
     *)
-        echo "usage: $0 [--test]" >&2
+        echo "usage: $0 [--package | --test]" >&2
         exit 2
         ;;
 esac
 
-packages=$RUN_PACKAGES
-if [ "$level" = test ]; then
-    packages="$RUN_PACKAGES $TEST_PACKAGES"
-fi
+case "$level" in
+    run) packages=$RUN_PACKAGES ;;
+    package) packages="$RUN_PACKAGES $PACKAGE_PACKAGES" ;;
+    test) packages="$RUN_PACKAGES $PACKAGE_PACKAGES $TEST_PACKAGES" ;;
+esac
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
