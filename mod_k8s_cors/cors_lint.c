@@ -65,7 +65,9 @@ const char *cors_regex_escape(apr_pool_t *pool, const char *text)
 /* A fixed pattern built from the sample's structure: literals escaped, a
  * stray `.` made a literal dot, a `.*` in the host narrowed to one DNS
  * label, classes kept; anchored for kube (which searches), bare for the
- * module (which anchors itself). */
+ * module (which anchors itself). The scheme stays what the author wrote:
+ * turning http into https changes the origin, which only its owner can
+ * decide (the plain-http finding says so). */
 static const char *suggest(apr_pool_t *pool, const cors_intended *in, cors_semantics semantics)
 {
     const cors_sample *s = &in->s;
@@ -101,8 +103,6 @@ static const char *suggest(apr_pool_t *pool, const cors_intended *in, cors_seman
         }
         out = apr_pstrcat(pool, out, piece, NULL);
     }
-    if (in->prefix[0] == '\0' && strncmp(s->text, "http://", 7) == 0)
-        return NULL; /* an http pattern: the fix is a decision, not a rewrite */
     return semantics == CORS_SEMANTICS_KUBE ? apr_pstrcat(pool, out, "$", NULL) : out;
 }
 
@@ -127,17 +127,22 @@ static const char *without_glued(apr_pool_t *pool, const cors_intended *in)
     return apr_pstrcat(pool, in->prefix, out, NULL);
 }
 
-static int suggestion_works(apr_pool_t *pool, const char *suggestion, cors_semantics semantics,
-                            const cors_intended *in, apr_array_header_t *attackers)
+static int compile_for(apr_pool_t *pool, const char *pattern, cors_semantics semantics, matcher *m)
 {
-    matcher fixed = {semantics, NULL};
-    const char *error = semantics == CORS_SEMANTICS_KUBE
-                            ? cors_regex_compile_search(pool, suggestion, &fixed.regex)
-                            : cors_regex_compile(pool, suggestion, &fixed.regex);
-    if (error != NULL || !(accepts(&fixed, in->base) || accepts(&fixed, without_glued(pool, in))))
+    m->semantics = semantics;
+    return (semantics == CORS_SEMANTICS_KUBE
+                ? cors_regex_compile_search(pool, pattern, &m->regex)
+                : cors_regex_compile(pool, pattern, &m->regex)) == NULL;
+}
+
+/* The fix accepts the intended origin and none of the attackers. */
+static int suggestion_works(apr_pool_t *pool, const matcher *fixed, const cors_intended *in,
+                            apr_array_header_t *attackers)
+{
+    if (!(accepts(fixed, in->base) || accepts(fixed, without_glued(pool, in))))
         return 0;
     for (int k = 0; k < attackers->nelts; k++)
-        if (accepts(&fixed, APR_ARRAY_IDX(attackers, k, const char *)))
+        if (accepts(fixed, APR_ARRAY_IDX(attackers, k, const char *)))
             return 0;
     return 1;
 }
@@ -267,7 +272,20 @@ static void attack_derived(lint_run *run)
                 "into that page and read the API through it; use https://");
         f->attacker = in->base;
     }
-    if (in->origin.port == cors_scheme_default_port(in->origin.text, in->origin.scheme_len))
+    if (in->origin.port != cors_scheme_default_port(in->origin.text, in->origin.scheme_len)) {
+        /* An explicit port searched without an end anchor: ":3000" also
+         * admits ":30001", a different origin (often another local
+         * service). The first longer port that is valid and accepted. */
+        for (const char *d = "1234567890"; *d; d++) {
+            int before = run->attackers->nelts;
+            report_if_accepted(run, apr_pstrcat(pool, in->base, apr_pstrmemdup(pool, d, 1), NULL),
+                               "port-prefix", CORS_SEVERITY_WARNING,
+                               "the port is not pinned: a longer port that starts with the same "
+                               "digits is another origin, often another local service");
+            if (run->attackers->nelts > before)
+                break;
+        }
+    } else
         report_if_accepted(run, apr_pstrcat(pool, in->base, ":8443", NULL), "any-port",
                            CORS_SEVERITY_INFO,
                            "other ports of the host are accepted: each is a separate origin, "
@@ -334,10 +352,48 @@ static void check_re2(apr_pool_t *pool, const char *pattern, const char *source,
     }
 }
 
-/* The lint of a pattern already compiled with the target's semantics: the
- * policy's rules bring their own, so start-up compiles each pattern once. */
+int cors_lint_unfixable(const char *code)
+{
+    return strcmp(code, "plain-http") == 0;
+}
+
 static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
-                          cors_regex *regex, const char *source, apr_array_header_t *out)
+                          cors_regex *regex, const char *source, apr_array_header_t *out,
+                          int check_fixes);
+
+/* A suggestion is printed only when the lint finds nothing left in it but
+ * what no rewrite can fix without changing the origin (plain http). */
+static int suggestion_clean(apr_pool_t *pool, const char *fixed, const matcher *compiled)
+{
+    apr_array_header_t *again = apr_array_make(pool, 4, sizeof(cors_finding));
+    lint_compiled(pool, fixed, compiled->semantics, compiled->regex, NULL, again, 0);
+    for (int k = 0; k < again->nelts; k++) {
+        const cors_finding *f = &APR_ARRAY_IDX(again, k, cors_finding);
+        if (f->severity >= CORS_SEVERITY_WARNING && !cors_lint_unfixable(f->code))
+            return 0;
+    }
+    return 1;
+}
+
+/* A fix for the pattern, or NULL: it accepts the intended origin, rejects
+ * every attacker found and, re-linted, is clean. */
+static const char *verified_fix(apr_pool_t *pool, const char *fixed, const cors_intended *in,
+                                cors_semantics semantics, apr_array_header_t *attackers,
+                                matcher *compiled)
+{
+    if (fixed == NULL || !compile_for(pool, fixed, semantics, compiled) ||
+        !suggestion_works(pool, compiled, in, attackers) ||
+        !suggestion_clean(pool, fixed, compiled))
+        return NULL;
+    return fixed;
+}
+
+/* The lint of a pattern already compiled with the target's semantics: the
+ * policy's rules bring their own, so start-up compiles each pattern once.
+ * check_fixes: suggest fixes, each verified by linting it in turn. */
+static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
+                          cors_regex *regex, const char *source, apr_array_header_t *out,
+                          int check_fixes)
 {
     matcher m = {semantics, regex};
     cors_intended *in;
@@ -394,22 +450,31 @@ static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics 
                       "matched whole, lower-case, without a default port"
                     : "the pattern does not match the origin it seems meant for");
         f->attacker = NULL;
-        f->suggestion = semantics == CORS_SEMANTICS_KUBE
-                            ? apr_pstrcat(pool, "^", cors_regex_escape(pool, in->base), "$", NULL)
-                            : cors_regex_escape(pool, in->base);
+        if (check_fixes) {
+            matcher compiled;
+            f->suggestion = verified_fix(
+                pool,
+                semantics == CORS_SEMANTICS_KUBE
+                    ? apr_pstrcat(pool, "^", cors_regex_escape(pool, in->base), "$", NULL)
+                    : cors_regex_escape(pool, in->base),
+                in, semantics, run.attackers, &compiled);
+        }
         return;
     }
     attack_derived(&run);
 
-    if (run.attackers->nelts > 0) {
-        const char *fixed = suggest(pool, in, semantics);
-        if (fixed != NULL && suggestion_works(pool, fixed, semantics, in, run.attackers))
-            for (int k = run.first; k < out->nelts; k++) {
-                cors_finding *f = &APR_ARRAY_IDX(out, k, cors_finding);
-                if (f->attacker != NULL && f->severity >= CORS_SEVERITY_WARNING &&
-                    strcmp(f->code, "plain-http") != 0)
-                    f->suggestion = fixed;
-            }
+    if (check_fixes && run.attackers->nelts > 0) {
+        matcher compiled;
+        const char *fixed = verified_fix(pool, suggest(pool, in, semantics), in, semantics,
+                                         run.attackers, &compiled);
+        /* Each finding the fix closes carries it (plain http on an http
+         * origin stays open: only the origin's owner can move it). */
+        for (int k = run.first; fixed != NULL && k < out->nelts; k++) {
+            cors_finding *f = &APR_ARRAY_IDX(out, k, cors_finding);
+            if (f->attacker != NULL && f->severity >= CORS_SEVERITY_WARNING &&
+                !accepts(&compiled, f->attacker))
+                f->suggestion = fixed;
+        }
     }
 }
 
@@ -423,7 +488,7 @@ void cors_lint_pattern(apr_pool_t *pool, const char *pattern, cors_semantics sem
     if (error != NULL)
         add(out, CORS_SEVERITY_ERROR, "invalid-regex", pattern, source, error);
     else
-        lint_compiled(pool, pattern, semantics, regex, source, out);
+        lint_compiled(pool, pattern, semantics, regex, source, out, 1);
 }
 
 void cors_lint_origin(apr_pool_t *pool, const char *origin, const char *source,
@@ -473,10 +538,11 @@ apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy
             cors_lint_origin(pool, rule->text, rule->source, out);
             break;
         case CORS_RULE_REGEX:
-            lint_compiled(pool, rule->text, CORS_SEMANTICS_WHOLE, rule->regex, rule->source, out);
+            lint_compiled(pool, rule->text, CORS_SEMANTICS_WHOLE, rule->regex, rule->source, out,
+                          1);
             break;
         case CORS_RULE_KUBE:
-            lint_compiled(pool, rule->text, CORS_SEMANTICS_KUBE, rule->regex, rule->source, out);
+            lint_compiled(pool, rule->text, CORS_SEMANTICS_KUBE, rule->regex, rule->source, out, 1);
             break;
         }
         if (rule->settings != NULL)

@@ -3,8 +3,8 @@
  * concrete attacker origin that the pattern accepts (checked by matching it
  * with the same semantics as the target: kube-apiserver's unanchored search
  * of the raw Origin, or the module's whole-origin match), and a suggested
- * fix. Used at httpd start-up (warnings, or errors under K8sCorsStrict) and
- * by k8s-cors-lint.
+ * fix, itself linted again before it is offered. Used at httpd start-up (warnings, or errors under
+ * K8sCorsStrict) and by k8s-cors-lint.
  */
 #ifndef CORS_LINT_H
 #define CORS_LINT_H
@@ -51,6 +51,11 @@ void cors_lint_origin(apr_pool_t *pool, const char *origin, const char *source,
  * and the settings of the level and of each rule (max-age over what
  * browsers honour, ...). Returns a new array of cors_finding. */
 apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy);
+
+/* A finding no suggested pattern can close without changing the intended
+ * origin (plain http stays plain http): the only kind a verified suggestion
+ * may still carry. */
+int cors_lint_unfixable(const char *code);
 
 /* The severity a finding has under a strictness: warnings become errors. */
 cors_severity cors_finding_effective_severity(const cors_finding *finding, int strict);
