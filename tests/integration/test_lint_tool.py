@@ -217,3 +217,38 @@ def test_help_and_man_page():
     check(man.exists(), "no man page at %s" % man)
     text = man.read_text(encoding="utf-8")
     check(".SH EXIT STATUS" in text and "--manifest" in text.replace("\\-", "-"), "man page")
+
+
+def test_denial_lines_answer_the_seed_grep():
+    """The seed article's `grep "origin not allowed"` finds the gateway's denial
+    lines for an origin no rule allows (a simple GET and a preflight), each still
+    tagged KC0100 with its reason= field; denials for other reasons (a method the
+    origin may not use) are not counted as origin denials."""
+    fake = harness.FakeApiServer(name="lint-grep-fake")
+    fake.start()
+    gateway = harness.Httpd(POLICY.format(fake=fake.port), name="lint-grep")
+    evil = "https://not-allowed-%d.evil.example" % harness.free_port()
+    try:
+        gateway.start()
+        gateway.request("GET", "/api/v1/namespaces", {"Origin": evil})
+        gateway.request("OPTIONS", "/api/v1/namespaces",
+                        {"Origin": evil, "Access-Control-Request-Method": "DELETE"})
+        gateway.request("DELETE", "/api/v1/namespaces",
+                        {"Origin": "https://readonly-dashboard.example.com",
+                         "Authorization": "Bearer demo-token"})
+        harness.wait_until(lambda: harness.read_text(gateway.error_log_path).count(evil) >= 2, 10)
+        grep = subprocess.run(["grep", "origin not allowed", str(gateway.error_log_path)],
+                              stdout=subprocess.PIPE, timeout=30)
+        found = grep.stdout.decode("utf-8").splitlines()
+        check(grep.returncode == 0 and len(found) == 2,
+              "grep found %d lines:\n%s\nlog:\n%s" % (len(found), "\n".join(found),
+                                                       harness.read_text(gateway.error_log_path)))
+        for line in found:
+            check(evil in line and "KC0100" in line and "reason=origin-not-allowed" in line,
+                  "denial line: " + line)
+        check(any("CORS preflight" in line for line in found), "\n".join(found))
+        log = harness.read_text(gateway.error_log_path)
+        check("reason=method-not-allowed" in log, "no method denial logged:\n" + log)
+    finally:
+        gateway.stop()
+        fake.stop()
