@@ -26,6 +26,7 @@ typedef struct {
     /* The stack of open sections: httpd sections (NULL for a transparent
      * one such as <IfModule>) and at most one origin section. */
     lint_section *stack[64];
+    const char *stack_names[64]; /* "<Location", ... as opened */
     int depth;
     cors_origin_section origin_section;
     const char *origin_name; /* "<K8sCorsOrigin" or NULL */
@@ -110,12 +111,25 @@ static void open_section(reader *rd, const char *name, const char *args, const c
                               : server_of(rd);
         APR_ARRAY_PUSH(rd->out->sections, lint_section *) = section;
     }
+    rd->stack_names[rd->depth] = name;
     rd->stack[rd->depth++] = section;
 }
 
-static void close_section(reader *rd, const char *source)
+/* A closer must name the section it closes, as httpd checks it: "Expected
+ * </Location> but saw </Directory>". */
+static int closes(reader *rd, const char *opened, const char *closer, const char *source)
+{
+    if (strcasecmp(opened + 1, closer + 2) == 0)
+        return 1;
+    fail(rd, source, apr_psprintf(rd->pool, "Expected </%s> but saw %s>", opened + 1, closer));
+    return 0;
+}
+
+static void close_section(reader *rd, const char *closer, const char *source)
 {
     if (rd->origin_name != NULL) {
+        if (!closes(rd, rd->origin_name, closer, source))
+            return;
         const char *error = cors_origin_section_close(
             rd->pool, current(rd)->policy, rd->origin_name, rd->origin_args->nelts,
             (const char *const *)rd->origin_args->elts, &rd->origin_section, rd->origin_source);
@@ -129,7 +143,8 @@ static void close_section(reader *rd, const char *source)
         fail(rd, source, "closing a section that was not opened");
         return;
     }
-    rd->depth--;
+    if (closes(rd, rd->stack_names[rd->depth - 1], closer, source))
+        rd->depth--;
 }
 
 static void directive(reader *rd, const char *line, const char *source, int depth)
@@ -211,7 +226,7 @@ static void read_file(reader *rd, const char *path, int depth)
             continue;
         source = apr_psprintf(rd->pool, "%s:%d", path, first);
         if (line[0] == '<' && line[1] == '/') {
-            close_section(rd, source);
+            close_section(rd, apr_pstrmemdup(rd->pool, line, strcspn(line, " \t>")), source);
         } else if (line[0] == '<') {
             char *close = strrchr(line, '>');
             size_t name_len = strcspn(line, " \t>");

@@ -252,3 +252,22 @@ def test_denial_lines_answer_the_seed_grep():
     finally:
         gateway.stop()
         fake.stop()
+
+
+def test_section_closers_must_match():
+    """`</K8sCorsOriginRegex>` does not close `<K8sCorsOrigin>` (nor `</Directory>` a
+    `<Location>`): httpd -t refuses the configuration, and so does the tool, with the
+    file and line of the wrong closer."""
+    for body, closer in (
+            ("<Location \"/\">\n    K8sCors On\n    <K8sCorsOrigin https://a.example.com>\n"
+             "        K8sCorsAllowMethods GET\n    </K8sCorsOriginRegex>\n</Location>\n",
+             "</K8sCorsOriginRegex>"),
+            ("<Location \"/\">\n    K8sCors On\n</Directory>\n", "</Directory>")):
+        gateway = harness.Httpd(name="lint-closer", log_level="warn k8s_cors:info")
+        status, output = gateway.configtest(body)
+        check(status != 0, "httpd -t accepted %s:\n%s" % (closer, output))
+        tool_status, out, err = run_lint("--httpd-config", str(gateway.conf_path))
+        line = gateway.line_of(closer)
+        check(tool_status == 2 and "%s:%d:" % (gateway.conf_path, line) in err
+              and closer in err, "tool exit %d for %s:\n%s%s\nhttpd said:\n%s"
+              % (tool_status, closer, out, err, output))
