@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
@@ -523,6 +524,7 @@ lint_file_kind lint_detect(const char *path)
     const char *dot = strrchr(path, '.');
     char line[256];
     FILE *file;
+    struct stat info;
     lint_file_kind kind = LINT_FILE_HTTPD;
 
     if (dot != NULL &&
@@ -530,6 +532,8 @@ lint_file_kind lint_detect(const char *path)
         return LINT_FILE_KUBE;
     if (dot != NULL && (strcmp(dot, ".conf") == 0 || strcmp(dot, ".load") == 0))
         return LINT_FILE_HTTPD;
+    if (stat(path, &info) == 0 && !S_ISREG(info.st_mode))
+        return LINT_FILE_KUBE; /* a pipe: reading a line to look would lose it */
     file = fopen(path, "rb");
     if (file == NULL)
         return LINT_FILE_HTTPD; /* the reader says it cannot read it */

@@ -74,8 +74,8 @@ typedef enum {
 } lint_file_kind;
 
 /* What a file given as an argument is: Kubernetes YAML (by its extension,
- * or a first line such as "apiVersion:" or "---"), else an httpd
- * configuration. */
+ * a first line such as "apiVersion:" or "---", or because it is a pipe),
+ * else an httpd configuration. */
 lint_file_kind lint_detect(const char *path);
 
 /* The policy in force for a request path: the server's, then the virtual

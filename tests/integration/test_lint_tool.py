@@ -211,12 +211,16 @@ def test_help_and_man_page():
     """--help documents every input; the man page exists and renders."""
     status, out, _ = run_lint("--help")
     check(status == 0, "exit %d" % status)
-    for option in ("--manifest", "--flag", "--httpd-config", "--format", "--explain", "--strict"):
+    for option in ("FILE...", "--manifest", "--flag", "--httpd-config", "text|json|sarif",
+                   "--explain", "--strict"):
         check(option in out, "%s missing from --help" % option)
     man = Path(__file__).resolve().parents[2] / "tools" / "k8s-cors-lint.1"
     check(man.exists(), "no man page at %s" % man)
     text = man.read_text(encoding="utf-8")
     check(".SH EXIT STATUS" in text and "--manifest" in text.replace("\\-", "-"), "man page")
+    for section in (".SH INPUTS", ".SH MATCHING RULES", "ingress-nginx", "HTTPCORSFilter",
+                    "sarif", "port-prefix"):
+        check(section in text, "%s missing from the man page" % section)
 
 
 def test_denial_lines_answer_the_seed_grep():
