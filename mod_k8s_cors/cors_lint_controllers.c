@@ -271,11 +271,14 @@ static void nginx_findings(apr_pool_t *pool, const char *value, const nginx_poli
             : strcmp(np->why_all, "star") == 0
                 ? "a * entry makes ingress-nginx replace the whole list by *: every origin is "
                   "allowed"
+            : trim(pool, value, strlen(value))[0] == '\0'
+                ? "an empty cors-allow-origin makes ingress-nginx fall back to *: every origin is "
+                  "allowed"
                 : apr_psprintf(pool,
                                "ingress-nginx's annotation validation refuses this value (\"%s\" "
                                "is not scheme://host[:port]) and falls back to *: every origin "
                                "is allowed",
-                               value[0] ? nginx_refused_entry(pool, value) : value);
+                               nginx_refused_entry(pool, value));
         add(out, CORS_SEVERITY_WARNING,
             strcmp(np->why_all, "invalid") == 0 ? "invalid-annotation" : "match-all", subject,
             source,
@@ -476,7 +479,10 @@ static void gateway_entry(apr_pool_t *pool, const char *entry, const char *sourc
     /* One origin the entry allows: its wildcard filled in. */
     const char *sample = star ? apr_pstrcat(pool, before, "team", star + 1, NULL) : entry;
 
-    if (strcmp(entry, "*") == 0) {
+    if (strcmp(entry, "*") == 0 ||
+        (star != NULL && star > entry + 2 && strncmp(star - 3, "://", 3) == 0 &&
+         (star[1] == '\0' || star[1] == ':'))) {
+        /* `*`, or a host that is `*` alone */
         add(out, CORS_SEVERITY_WARNING, "match-all", entry, source,
             credentials ? "every origin is allowed and, with allowCredentials, the gateway echoes "
                           "it with credentials: any site can call the API as the user"

@@ -112,6 +112,7 @@ typedef struct {
 static const nginx_case nginx_cases[] = {
     {NULL, "match-all", "https://evil.example", {NULL}, 0, NULL},
     {"*", "match-all", "https://evil.example", {NULL}, 0, NULL},
+    {" ", "invalid-annotation", "https://evil.example", {NULL}, 0, NULL},
     {"https://dashboard.example.com, *",
      "match-all",
      "https://evil.example",
@@ -246,6 +247,7 @@ typedef struct {
 
 static const gateway_case gateway_cases[] = {
     {{"*"}, 1, "match-all", "https://evil.example"},
+    {{"https://*"}, 0, "match-all", "https://evil.example"},
     {{"https://*.example.com"}, 0, "wildcard-host", "https://evil.attacker.example.com"},
     {{"https://*example.com"}, 0, "sibling-domain", "https://evil-example.com"},
     {{"http://legacy.example.com"}, 0, "plain-http", "http://legacy.example.com"},
