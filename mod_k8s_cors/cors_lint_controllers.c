@@ -15,7 +15,8 @@
  *   - The entries become `$http_origin ~* ((E1)|(E2))$`: each entry
  *     regexp-quoted, its first `*` replaced by `[A-Za-z0-9\-]+` (one
  *     label), searched case-insensitively, anchored at the end only. An
- *     empty last entry leaves an empty alternative, which matches anything.
+ *     empty last entry leaves an empty alternative, which matches anything;
+ *     an explicit default port never matches what browsers send.
  *   - A matching origin is echoed in Access-Control-Allow-Origin, with
  *     Access-Control-Allow-Credentials: true unless cors-allow-credentials
  *     is "false"; `*` is sent as `*`.
@@ -241,6 +242,20 @@ static const char *nginx_fix_entry(apr_pool_t *pool, const char *entry)
     return nginx_token(fixed, 1) && strcmp(fixed, entry) != 0 ? fixed : NULL;
 }
 
+/* The entry without an explicit default port (":443" on https), which a
+ * browser never sends, or NULL when it has none. */
+static const char *nginx_without_default_port(apr_pool_t *pool, const char *entry)
+{
+    const char *sep = strstr(entry, "://"), *colon = sep ? strchr(sep + 3, ':') : NULL;
+    unsigned port;
+    if (colon == NULL)
+        return NULL;
+    port = cors_scheme_default_port(entry, (size_t)(sep - entry));
+    if (port == 0 || (unsigned)apr_atoi64(colon + 1) != port)
+        return NULL;
+    return apr_pstrmemdup(pool, entry, (size_t)(colon - entry));
+}
+
 /* The value without what opens it to every origin (`*`, empty entries,
  * null) and with refused entries repaired, when that changes anything. */
 static const char *nginx_fix_value(apr_pool_t *pool, const char *value)
@@ -253,6 +268,8 @@ static const char *nginx_fix_value(apr_pool_t *pool, const char *value)
             continue;
         if (!nginx_token(entry, 1))
             entry = nginx_fix_entry(pool, entry);
+        if (entry != NULL && nginx_without_default_port(pool, entry) != NULL)
+            entry = nginx_without_default_port(pool, entry);
         if (entry != NULL)
             out = out ? apr_pstrcat(pool, out, ",", entry, NULL) : entry;
     }
@@ -324,6 +341,17 @@ static void nginx_findings(apr_pool_t *pool, const char *value, const nginx_poli
                 "a plain-http origin is allowed: a network attacker can inject script into that "
                 "page and read the API through it; use https://",
                 sample);
+        }
+        if (nginx_without_default_port(pool, sample) != NULL &&
+            !nginx_accepts(np, nginx_without_default_port(pool, sample))) {
+            /* The test is a string match: ":443" is never in what a
+             * browser sends for https. */
+            cors_finding *f =
+                add(out, CORS_SEVERITY_WARNING, "never-matches", entry, source,
+                    "browsers leave the default port out of the Origin they send, and "
+                    "ingress-nginx compares the text: this entry never matches",
+                    NULL);
+            f->suggestion = nginx_without_default_port(pool, entry);
         }
         if (star != NULL) {
             const char *attacker = sample;

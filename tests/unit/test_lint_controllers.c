@@ -152,6 +152,13 @@ static const nginx_case nginx_cases[] = {
      {"https://grafana.example.com"},
      1,
      "https://dashboard.example.com,https://grafana.example.com"},
+    /* The test is textual: a browser never sends ":443". */
+    {"https://dashboard.example.com:443",
+     "never-matches",
+     NULL,
+     {"https://dashboard.example.com:443"},
+     1,
+     "https://dashboard.example.com"},
     {"https://dashboard.example.com, https://*.apps.example.com",
      NULL,
      NULL,
@@ -211,6 +218,11 @@ START_TEST(test_ingress_nginx_credentials)
     findings = apr_array_make(pool, 4, sizeof(cors_finding));
     cors_lint_ingress_nginx(pool, "https://a.example.com,", "false", NULL, findings);
     ck_assert_ptr_null(strstr(find(findings, "match-all")->message, "with credentials"));
+    {
+        /* What never-matches claims for ":443", under the template's regex. */
+        const char *with_port[] = {"https://a.example.com:443"};
+        ck_assert(!nginx_regex_accepts(with_port, 1, "https://a.example.com"));
+    }
     ck_assert(!cors_ingress_nginx_accepts(pool, "https://a.example.com", "https://b.example.com"));
     ck_assert(cors_ingress_nginx_accepts(pool, "https://A.example.com", "https://a.example.com"));
     ck_assert(
