@@ -1,8 +1,10 @@
 """k8s-cors-lint, the command-line audit built from the module's core: on a
 kube-apiserver manifest carrying the seed article's flag values, on bare
-flag values, and on an httpd configuration, where it must report exactly
-what httpd itself reports at start-up, and explain decisions as the running
-gateway makes them.
+flag values, on a cluster's multi-document YAML (the API server's Pod, an
+ingress-nginx Ingress, a Gateway API HTTPRoute) in text, json and SARIF, and
+on an httpd configuration, where it must report exactly what httpd itself
+reports at start-up, and explain decisions as the running gateway makes
+them. Also: the gateway's denial lines answer the seed article's grep.
 """
 
 import json
