@@ -4,7 +4,6 @@
  * those code-scanning services read: ruleId, level, and a physicalLocation
  * with artifactLocation.uri and region.startLine.
  */
-#include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
