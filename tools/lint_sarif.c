@@ -117,5 +117,5 @@ const char *lint_sarif(apr_pool_t *pool, const apr_array_header_t *findings,
                         "\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{"
                         "\"name\":\"k8s-cors-lint\",\"version\":\"%s\",\"rules\":[%s]}},"
                         "\"results\":[%s]}]}",
-                        PACKAGE_VERSION, rules, results);
+                        K8S_CORS_VERSION, rules, results);
 }
