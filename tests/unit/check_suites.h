@@ -15,5 +15,6 @@ Suite *policy_suite(void);
 Suite *decision_suite(void);
 Suite *lint_suite(void);
 Suite *policy_text_suite(void);
+Suite *metrics_suite(void);
 
 #endif
