@@ -7,7 +7,8 @@ directory, the ..data symlink renamed onto it).
 A valid change reaches new requests while requests keep flowing and a watch
 stays open, and none of them fails; an invalid one is refused, logged with
 the file, line and reason and counted in the metrics, and the old policy
-keeps serving, also when the container starts again.
+keeps serving, also when the container starts again. As in the pod, it
+also runs as uid 33, writing only to its run directory and the logs.
 """
 
 import datetime
@@ -125,18 +126,27 @@ ProxyPass "/" "http://127.0.0.1:%d/"
             K8S_CORS_RELOAD_INTERVAL="1")
         return environment
 
-    def launch(self):
+    def launch(self, as_user=None):
+        """Runs the start command; as_user (a uid, as in the pod) drops root
+        first and hands it the directories httpd and the reloader write."""
         self.httpd.check_module_built()
+        prefix = []
+        if as_user is not None:
+            for path in (self.httpd.root / "logs", self.httpd.root / "run", self.run_dir):
+                for entry in [path, *path.rglob("*")]:
+                    os.chown(entry, as_user, as_user)
+            prefix = ["setpriv", "--reuid=%d" % as_user, "--regid=%d" % as_user, "--clear-groups",
+                      "--"]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                ["/bin/sh", str(START_COMMAND), "-d", str(self.httpd.root), "-f",
-                 str(self.httpd.conf_path)],
+                prefix + ["/bin/sh", str(START_COMMAND), "-d", str(self.httpd.root), "-f",
+                          str(self.httpd.conf_path)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=self.environment())
         return self
 
-    def start(self):
-        self.launch()
+    def start(self, as_user=None):
+        self.launch(as_user)
         up = harness.wait_until(lambda: self.process.poll() is not None or self.answers(), 20)
         check(up and self.process.poll() is None,
               "the start command did not bring httpd up (exit %s):\n%s\n%s"
@@ -399,3 +409,30 @@ def test_invalid_policy_without_a_previous_one_does_not_start():
     check("no valid one is left: not starting" in bad.log(), bad.log())
     check("line 3 of %s/policy.conf" % bad_volume.path in bad.log(), bad.log())
     check(bad.httpd_pid() is None, "no httpd was started")
+
+
+def test_runs_and_reloads_as_the_pods_user():
+    """As in the pod (runAsUser 33): httpd's parent and the reloader are not
+    root; they write only to the run directory and the logs."""
+    # Not root already (the harness run by a plain user): as that user.
+    as_user = 33 if os.geteuid() == 0 else None
+    uid = str(as_user if as_user is not None else os.geteuid())
+    own_volume = ConfigMapVolume(harness.make_private_dir("configmap-33") / "policy")
+    own_volume.write({"policy.conf": POLICY_V1})
+    own = Gateway(fake, own_volume, harness.make_private_dir("run-33"), "reload-33")
+    try:
+        own.start(as_user)
+        with open("/proc/%d/status" % own.httpd_pid()) as status:
+            uids = [line.split()[1:] for line in status if line.startswith("Uid:")][0]
+        check(set(uids) == {uid}, "apache2's parent runs as %s: %s" % (uid, uids))
+        check(not allows(own, NEWCOMER), "the first policy serves")
+        own_volume.write({"policy.conf": POLICY_V2})
+        check(harness.wait_until(lambda: allows(own, NEWCOMER), 20, interval=0.2),
+              "the change applied as uid %s:\n%s" % (uid, own.log()))
+        values = own.metrics()
+        check(values['k8s_cors_policy_reloads_total{result="applied"}'] == 2, str(values))
+        check(str(os.stat(own.run_dir / "k8s-cors-reload.status").st_uid) == uid,
+              "the status file is written by %s" % uid)
+    finally:
+        status = own.stop()
+    check(status == 0, "exit status %s:\n%s" % (status, own.log()))
