@@ -14,6 +14,7 @@ also runs as uid 33, writing only to its run directory and the logs.
 import datetime
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -126,27 +127,37 @@ ProxyPass "/" "http://127.0.0.1:%d/"
             K8S_CORS_RELOAD_INTERVAL="1")
         return environment
 
-    def launch(self, as_user=None):
-        """Runs the start command; as_user (a uid, as in the pod) drops root
-        first and hands it the directories httpd and the reloader write."""
+    def writable_dirs(self):
+        """What httpd and the reloader write: the pod's emptyDirs."""
+        return (self.httpd.root / "logs", self.httpd.root / "run", self.run_dir)
+
+    def launch(self, as_user=None, read_only_root=False):
+        """Runs the start command. as_user (a uid, as in the pod) drops root
+        first and hands it the directories httpd and the reloader write;
+        read_only_root runs it in a mount namespace of its own where the
+        root file system is read-only but for those directories."""
         self.httpd.check_module_built()
-        prefix = []
+        command = ["/bin/sh", str(START_COMMAND), "-d", str(self.httpd.root), "-f",
+                   str(self.httpd.conf_path)]
         if as_user is not None:
-            for path in (self.httpd.root / "logs", self.httpd.root / "run", self.run_dir):
+            for path in self.writable_dirs():
                 for entry in [path, *path.rglob("*")]:
                     os.chown(entry, as_user, as_user)
-            prefix = ["setpriv", "--reuid=%d" % as_user, "--regid=%d" % as_user, "--clear-groups",
-                      "--"]
+            command = ["setpriv", "--reuid=%d" % as_user, "--regid=%d" % as_user,
+                       "--clear-groups", "--"] + command
+        if read_only_root:
+            binds = " ".join('mount --bind "%s" "%s" &&' % (path, path) for path in self.writable_dirs())
+            command = ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                       binds + ' mount -o remount,bind,ro / && exec "$@"', "sh"] + command
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                prefix + ["/bin/sh", str(START_COMMAND), "-d", str(self.httpd.root), "-f",
-                          str(self.httpd.conf_path)],
+                command,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=self.environment())
         return self
 
-    def start(self, as_user=None):
-        self.launch(as_user)
+    def start(self, as_user=None, read_only_root=False):
+        self.launch(as_user, read_only_root)
         up = harness.wait_until(lambda: self.process.poll() is not None or self.answers(), 20)
         check(up and self.process.poll() is None,
               "the start command did not bring httpd up (exit %s):\n%s\n%s"
@@ -411,20 +422,38 @@ def test_invalid_policy_without_a_previous_one_does_not_start():
     check(bad.httpd_pid() is None, "no httpd was started")
 
 
-def test_runs_and_reloads_as_the_pods_user():
-    """As in the pod (runAsUser 33): httpd's parent and the reloader are not
-    root; they write only to the run directory and the logs."""
+def read_only_root_available():
+    """Root, and a private mount namespace whose / can be made read-only."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                            "mount -o remount,bind,ro / && test ! -w /"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    return probe.returncode == 0
+
+
+def test_runs_and_reloads_as_the_pods_user_on_a_read_only_root():
+    """As in the pod (runAsUser 33, readOnlyRootFilesystem): httpd's parent
+    and the reloader are not root, and write only to the run directory and
+    the logs, the pod's emptyDirs."""
     # Not root already (the harness run by a plain user): as that user.
     as_user = 33 if os.geteuid() == 0 else None
     uid = str(as_user if as_user is not None else os.geteuid())
+    read_only = read_only_root_available()
+    if not read_only:
+        print("    (no private mount namespace here: the root file system stays writable)")
     own_volume = ConfigMapVolume(harness.make_private_dir("configmap-33") / "policy")
     own_volume.write({"policy.conf": POLICY_V1})
     own = Gateway(fake, own_volume, harness.make_private_dir("run-33"), "reload-33")
     try:
-        own.start(as_user)
+        own.start(as_user, read_only)
         with open("/proc/%d/status" % own.httpd_pid()) as status:
             uids = [line.split()[1:] for line in status if line.startswith("Uid:")][0]
         check(set(uids) == {uid}, "apache2's parent runs as %s: %s" % (uid, uids))
+        if read_only:
+            with open("/proc/%d/mounts" % own.httpd_pid()) as mounts:
+                root = [line.split() for line in mounts if line.split()[1] == "/"]
+            check(root and "ro" in root[-1][3].split(","), "apache2 sees / read-only: %s" % root)
         check(not allows(own, NEWCOMER), "the first policy serves")
         own_volume.write({"policy.conf": POLICY_V2})
         check(harness.wait_until(lambda: allows(own, NEWCOMER), 20, interval=0.2),
