@@ -408,6 +408,30 @@ def test_container_restart_with_an_invalid_configmap_keeps_the_last_valid_policy
     check(gateway.metrics()["k8s_cors_policy_reload_last_attempt_success"] == 1, gateway.log())
 
 
+def test_strict_policy_refuses_what_it_would_otherwise_warn_about():
+    """K8sCorsStrict On in the ConfigMap: the reloader's apache2 -t fails on a
+    finding that is only a warning without it (an http:// origin)."""
+    insecure = "K8sCorsAllowOrigin https://dashboard.example.com http://newcomer.example.com\n"
+    before = gateway.metrics()
+    offset = len(gateway.log())
+    volume.write({"policy.conf": "K8sCors On\nK8sCorsStrict On\n" + insecure})
+    check(harness.wait_until(
+        lambda: gateway.metrics()['k8s_cors_policy_reloads_total{result="invalid"}']
+        == before['k8s_cors_policy_reloads_total{result="invalid"}'] + 1, 20, interval=0.2),
+        "the strict policy was not refused:\n" + gateway.log()[offset:])
+    log = gateway.log()[offset:]
+    check("KC0001" in log and "%s/policy.conf:3" % volume.path in log, log)
+    check(policy_hash(gateway.metrics()) == policy_hash(before), "the policy stayed")
+    # Without strict the same origin is a warning: applied, and the warning logged.
+    offset = len(gateway.log())
+    volume.write({"policy.conf": "K8sCors On\n" + insecure})
+    check(harness.wait_until(lambda: allows(gateway, "http://newcomer.example.com"), 20,
+                             interval=0.2), "the non-strict policy applied:\n" + gateway.log())
+    log = gateway.log()[offset:]
+    check("KC0001" in log and "%s/policy.conf:2" % volume.path in log and "applied" in log, log)
+    check(gateway.metrics()["k8s_cors_policy_reload_last_attempt_success"] == 1, gateway.log())
+
+
 def test_invalid_policy_without_a_previous_one_does_not_start():
     bad_volume = ConfigMapVolume(harness.make_private_dir("configmap-bad") / "policy")
     bad_volume.write({"policy.conf": POLICY_BAD})
