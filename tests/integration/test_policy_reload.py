@@ -62,7 +62,7 @@ class ConfigMapVolume:
         self.path.chmod(0o755)
 
     def write(self, data):
-        stamp = datetime.datetime.utcnow().strftime("..%Y_%m_%d_%H_%M_%S.%f")
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("..%Y_%m_%d_%H_%M_%S.%f")
         version = self.path / stamp
         version.mkdir(mode=0o755)
         version.chmod(0o755)
