@@ -108,6 +108,10 @@ static const char *read_reload_status(request_rec *r)
     if (rv != APR_SUCCESS && rv != APR_EOF)
         return NULL;
     text[length] = '\0';
+    if (length == RELOAD_STATUS_MAX - 1) { /* longer than expected: no cut line */
+        char *last = strrchr(text, '\n');
+        *(last ? last + 1 : text) = '\0';
+    }
     return text;
 }
 

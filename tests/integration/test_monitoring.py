@@ -123,7 +123,7 @@ def test_reload_status_is_exported_from_the_status_file():
 
 
 def test_a_missing_or_hostile_status_file_exports_nothing_from_it():
-    status_path.unlink()
+    status_path.unlink(missing_ok=True)
     text = scrape()
     check("k8s_cors_policy_reload" not in text and "k8s_cors_policy_info{" in text, text)
     write_status('last_attempt_timestamp_seconds 12"} 1\nevil 1\n'
@@ -133,6 +133,10 @@ def test_a_missing_or_hostile_status_file_exports_nothing_from_it():
     check("k8s_cors_policy_reload" not in text and "evil" not in text, text)
     status, output = promtool("check", "metrics", stdin=text.encode())
     check(status == 0, "promtool check metrics: " + output)
+    # Longer than the handler reads (1 KiB): a line cut short is not read.
+    write_status("x" * 980 + "\nlast_attempt_timestamp_seconds 123456789012345\n")
+    text = scrape()
+    check("k8s_cors_policy_reload_last_attempt_timestamp_seconds" not in text, text)
     write_status(STATUS)
 
 
