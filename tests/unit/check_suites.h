@@ -16,5 +16,6 @@ Suite *decision_suite(void);
 Suite *lint_suite(void);
 Suite *lint_controllers_suite(void);
 Suite *policy_text_suite(void);
+Suite *metrics_suite(void);
 
 #endif
