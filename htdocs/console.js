@@ -88,11 +88,11 @@ function renderPolicy(document_) {
     el('td', { text: shortSource(rule.source), attrs: { title: rule.source || '' } }),
   ]));
   if (rows.length === 0) rows.push(el('tr', {}, [el('td', { text: 'no origin is allowed', attrs: { colspan: 6 } })]));
-  box.appendChild(el('table', { className: 'rules' }, [
+  box.appendChild(el('div', { className: 'table-wrap' }, [el('table', { className: 'rules' }, [
     el('thead', {}, [el('tr', {}, ['Kind', 'Origin', 'Methods', 'Headers', 'Credentials', 'Configured at']
-      .map((name) => el('th', { text: name })))]),
+      .map((name) => el('th', { text: name, attrs: { scope: 'col' } })))]),
     el('tbody', {}, rows),
-  ]));
+  ])]));
   if (document_.warnings.length) {
     box.appendChild(el('h3', { text: 'Warnings' }));
     box.appendChild(el('ul', { className: 'warnings' }, document_.warnings.map((w) => el('li', {}, [
@@ -106,7 +106,7 @@ function renderPolicy(document_) {
 
 async function fetchPolicy(gateway) {
   const result = await loadPolicy(gateway);
-  if (result.reachable && result.status === 200 && result.body) {
+  if (result.reachable && result.status === 200 && result.body && result.body.policy) {
     policyDocument = result.body;
     renderPolicy(policyDocument);
     return true;

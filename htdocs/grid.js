@@ -11,6 +11,8 @@ export const HEADER_LABELS = {
   'content-type': 'Content-Type: application/json',
   'x-custom': 'X-Custom',
 };
+// Column heads on a phone; the full label stays for screen readers.
+const HEADER_SHORT = { none: 'none', authorization: 'Auth', 'content-type': 'C-Type JSON', 'x-custom': 'X-Custom' };
 const CREDENTIALS_LABELS = {
   omit: 'credentials: omit (no cookies)',
   include: 'credentials: include (cookies)',
@@ -92,7 +94,10 @@ export function renderGrid(container, cells, select) {
   const byId = new Map(cells.map((cell) => [cell.id, cell]));
   const tables = CREDENTIALS.map((credentials) => {
     const head = el('tr', {}, [el('th', { text: 'Method', attrs: { scope: 'col' } }),
-      ...HEADERS.map((header) => el('th', { text: HEADER_LABELS[header], attrs: { scope: 'col' } }))]);
+      ...HEADERS.map((header) => el('th', { attrs: { scope: 'col' } }, [
+        el('span', { className: 'long', text: HEADER_LABELS[header] }),
+        el('span', { className: 'short', text: HEADER_SHORT[header], attrs: { 'aria-hidden': 'true' } }),
+      ]))]);
     const body = gridRows(cells).map((row) => el('tr', {}, [
       el('th', { attrs: { scope: 'row' } }, [el('span', { text: row.label }),
         el('span', { className: 'muted path', text: ' ' + row.note })]),
