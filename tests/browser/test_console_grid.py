@@ -357,6 +357,7 @@ def test_grid_from_the_dashboard_equals_the_table_and_marks_the_mismatch():
     # The probe is shown once, not per cell.
     assert page.evaluate("document.querySelectorAll('#probes details').length") <= 2
     page.screenshot_of("#results-section", state["out"] / "grid-1280.png", max_height=1200)
+    page.screenshot_of("#grid", state["out"] / "grid-only-1280.png")
 
 
 def test_grid_on_a_phone_sized_viewport():
