@@ -522,3 +522,12 @@ def test_the_shipped_csp_lists_the_configured_gateways_only():
     assert page.evaluate("document.getElementById('gateway').value") == state["debian"]
     note = page.evaluate("document.getElementById('gateway-origin-note').textContent")
     assert note == "Configured gateways: %s." % state["debian"], note
+
+
+def test_the_page_snippet_without_mod_include_fails_the_config_test():
+    modules = tuple(m for m in fx.CONSOLE_MODULES if m[0] != "include_module")
+    httpd = harness.Httpd(name="console-no-include")
+    status, output = httpd.configtest(fx.load_module_lines(modules)
+                                      + fx.console_page_include([state["gateway"]]))
+    assert status != 0, output
+    assert "console-page.conf" in output and "needs mod_include" in output, output
