@@ -198,8 +198,6 @@ function cellSummary(cell) {
   };
 }
 
-// ---- running ------------------------------------------------------------------------
-
 // ---- where a token may go --------------------------------------------------------------
 
 let pendingConfirmation = null;
@@ -267,6 +265,8 @@ function selectCell(id, focus) {
 function showGrid(cells) {
   renderGrid($('grid'), cells.filter((cell) => cell.browser), selectCell);
 }
+
+// ---- running ------------------------------------------------------------------------
 
 async function runCells(cells, label) {
   const gateway = gatewayOrigin();
