@@ -33,6 +33,7 @@ CONSOLE_MODULES = (
     ("env_module", "mod_env.so"),
     ("setenvif_module", "mod_setenvif.so"),
     ("dir_module", "mod_dir.so"),
+    ("include_module", "mod_include.so"),
 )
 SSL_MODULES = (
     ("socache_shmcb_module", "mod_socache_shmcb.so"),
