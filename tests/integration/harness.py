@@ -99,6 +99,16 @@ def speaks_http2():
     return suite_protocol() in (H2, H2C)
 
 
+# Over HTTP/2, httpd's mod_proxy_http counts the h2 stream as a kept-alive
+# client connection, so on a garbage status line it ends the request without
+# a response (AH01104: the client may retry) instead of answering 502, and
+# mod_http2 then answers 500 itself, after the request's filters: no module
+# can add headers to it. A browser sees a failed request either way.
+def broken_backend_status():
+    """httpd's answer when the API server sends a line that is not HTTP."""
+    return 500 if speaks_http2() else 502
+
+
 def upgrade_success_status():
     """What an accepted WebSocket handshake answers: 101 to an HTTP/1.1
     Upgrade, 200 to an HTTP/2 extended CONNECT (RFC 8441 5)."""
