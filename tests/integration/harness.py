@@ -520,7 +520,7 @@ class Httpd:
     """
 
     def __init__(self, body=None, name="httpd", log_level=DEFAULT_LOG_LEVEL, load_k8s_cors=True,
-                 mpm_lines=None, access_log=True):
+                 mpm_lines=None, access_log=True, protocol=None):
         self.name = name
         self.access_log_enabled = access_log  # False: no CustomLog (load tests)
         self.log_level = log_level
@@ -528,7 +528,7 @@ class Httpd:
         # Lines inside <IfModule mpm_event_module>; None: DEFAULT_MPM_LINES.
         self.mpm_lines = list(mpm_lines) if mpm_lines is not None else list(DEFAULT_MPM_LINES)
         self.port = free_port()
-        self.protocol = suite_protocol()
+        self.protocol = protocol or suite_protocol()  # HTTP1, H2 or H2C
         self.http2 = self.protocol in (H2, H2C)
         self.root = make_private_dir(name)
         for subdir in ("conf", "logs", "run", "htdocs"):
