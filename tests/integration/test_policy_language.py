@@ -608,6 +608,21 @@ def test_same_origin_post_is_never_refused():
         expect_cors(response, harness.CORS_NONE)
 
 
+def test_forged_host_does_not_make_a_denied_origin_same_origin():
+    """DNS rebinding: a page on rebind.example:PORT (the gateway's scheme and
+    port) whose name now resolves to the gateway posts with that Origin and
+    the same name as Host (:authority over HTTP/2). The gateway's own origin
+    comes from its configuration, not from Host: under reject the POST is
+    refused 403 before the API server."""
+    forged = "rebind.example:%d" % gateway.port
+    scheme = "https" if gateway.protocol == harness.H2 else "http"
+    response, upstream = upstream_count(lambda: request(
+        "POST", "/reject" + NAMESPACES, "%s://%s" % (scheme, forged),
+        [("Host", forged), ("Content-Type", "application/x-www-form-urlencoded")], body="a=b"))
+    expect_status(response, 403)
+    check(upstream == 0, "the forged-Host POST reached the API server", response)
+
+
 def upgrade_headers(origin):
     return [("Origin", origin), ("Authorization", BEARER), ("Connection", "Upgrade"),
             ("Upgrade", "websocket"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
