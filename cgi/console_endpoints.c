@@ -37,6 +37,14 @@ static const char *env_of(const console_request *r, const char *name)
     return NULL;
 }
 
+/* The protocol the browser's request reached httpd with ("HTTP/2.0" over
+ * h2): the policy is the same, but an operator checking a gateway that
+ * offers h2 wants to see that the browser used it. */
+static const char *request_protocol_json(const console_request *r)
+{
+    return cors_json_string(r->pool, env_of(r, "SERVER_PROTOCOL"));
+}
+
 console_answer console_policy_endpoint(const console_request *r)
 {
     static const char *const allowed[] = {NULL};
@@ -92,8 +100,9 @@ console_answer console_explain_endpoint(const console_request *r)
     if (json == NULL)
         return console_error(r->pool, 400, "bad-parameter", error);
     answer.status = 200;
-    answer.json = apr_psprintf(r->pool, "{\"path\":%s,\"explain\":%s}",
-                               cors_json_string(r->pool, r->policy->path), json);
+    answer.json =
+        apr_psprintf(r->pool, "{\"path\":%s,\"request_protocol\":%s,\"explain\":%s}",
+                     cors_json_string(r->pool, r->policy->path), request_protocol_json(r), json);
     return answer;
 }
 
@@ -243,9 +252,12 @@ console_answer console_probe_endpoint(const console_request *r)
         all_ok &= ok;
     }
     answer.status = all_ok ? 200 : 502;
-    answer.json = apr_psprintf(
-        r->pool, "{\"target\":%s,\"path\":%s,\"origin\":%s,\"ok\":%s,\"exchanges\":[%s]}",
-        cors_json_string(r->pool, target.url), cors_json_string(r->pool, path),
-        cors_json_string(r->pool, origin), all_ok ? "true" : "false", exchanges);
+    answer.json =
+        apr_psprintf(r->pool,
+                     "{\"target\":%s,\"path\":%s,\"origin\":%s,\"request_protocol\":%s,\"ok\":%s,"
+                     "\"exchanges\":[%s]}",
+                     cors_json_string(r->pool, target.url), cors_json_string(r->pool, path),
+                     cors_json_string(r->pool, origin), request_protocol_json(r),
+                     all_ok ? "true" : "false", exchanges);
     return answer;
 }

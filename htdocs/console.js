@@ -4,7 +4,7 @@
 // nowhere else (no storage, no cookie, no URL), and goes only to a gateway
 // the operator configured, typed, or confirmed.
 import {
-  buildMatrix, makeCell, browserTest, explain, probe, loadPolicy, gatewayReachable, unsafeHeaders,
+  buildMatrix, makeCell, browserTest, explain, probe, loadPolicy, gatewayReachable, unsafeHeaders, protocolsSeen,
 } from './runner.js';
 import { likelyCause, reasonText, nearMisses } from './hints.js';
 import {
@@ -132,7 +132,7 @@ function probeText(result) {
   if (!result.body || !result.body.exchanges) {
     return `probe refused (${result.status}): ${result.body && result.body.error ? result.body.error.message : ''}`;
   }
-  return result.body.exchanges.map((exchange) => {
+  return `(asked over ${result.body.request_protocol || '?'})\n` + result.body.exchanges.map((exchange) => {
     if (!exchange.ok) return `${exchange.method} ${exchange.url}\n! ${exchange.error.phase}: ${exchange.error.message}`;
     return `${exchange.method} ${exchange.url}\n< ${exchange.raw_headers.replace(/\r\n$/, '').split('\r\n').join('\n< ')}`;
   }).join('\n\n');
@@ -194,6 +194,7 @@ function cellSummary(cell) {
       ? cell.probe.body.exchanges.map((x) => ({ method: x.method, ok: x.ok, status: x.ok ? x.status : null,
         error: x.ok ? null : x.error.message }))
       : null,
+    probe_protocol: cell.probe && cell.probe.body ? cell.probe.body.request_protocol || null : null,
     match: cell.match, cause: cell.cause,
   };
 }
@@ -361,6 +362,7 @@ async function runCells(cells, label) {
     message: $('message').hidden ? null : $('message').textContent, summary: summaryText, sentence,
     counts: { tests: cells.length, allowed, blocked: cells.length - allowed, mismatches },
     token_used: token !== '',
+    protocols: protocolsSeen(gateway),
     cells: cells.map(cellSummary),
   });
   running = false;
@@ -398,6 +400,11 @@ async function explainOther() {
     el('strong', { className: 'verdict ' + verdict, text: `${cell.method} from ${origin}: ${verdict}` }),
     el('span', { text: ` — ${explained.expect.reason}${explained.preflight_needed ? ', after a preflight' : ''}` }),
   ]));
+  // What the gateway saw (the CGI's SERVER_PROTOCOL), and how this page came.
+  box.dataset.protocol = result.body.request_protocol || '';
+  box.appendChild(el('p', { className: 'muted protocol',
+    text: `The gateway answered over ${result.body.request_protocol || 'an unknown protocol'}; `
+      + `this page came over ${protocolsSeen(gateway).page || 'an unknown protocol'}.` }));
   if (hint) box.appendChild(el('p', { className: 'cause', text: 'Likely cause: ' + hint }));
   else if (misses.length) box.appendChild(el('p', { className: 'cause', text: misses.join('; ') }));
   box.appendChild(el('pre', { className: 'raw', text: JSON.stringify(explained, null, 2) }));

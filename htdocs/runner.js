@@ -126,6 +126,18 @@ export function probe(gateway, apiPath, origin, cell) {
   });
 }
 
+// The protocols the browser used (Resource Timing's nextHopProtocol, e.g.
+// "h2" or "http/1.1"): for this page, and for the requests to the gateway,
+// where browsers hide it ("") unless the response allows this page's timing
+// (Timing-Allow-Origin); the console's own answers say what the gateway saw.
+export function protocolsSeen(gateway) {
+  const navigation = performance.getEntriesByType('navigation')[0];
+  const toGateway = performance.getEntriesByType('resource')
+    .filter((entry) => entry.name.startsWith(gateway + '/'))
+    .map((entry) => entry.nextHopProtocol || 'hidden');
+  return { page: navigation ? navigation.nextHopProtocol : null, gateway: [...new Set(toGateway)].sort() };
+}
+
 // Whether the gateway answers at all, without CORS: an opaque no-cors
 // response resolves, a network or TLS failure throws.
 export async function gatewayReachable(gateway) {

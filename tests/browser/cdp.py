@@ -191,6 +191,12 @@ class Page:
         Path(path).write_bytes(base64.b64decode(data["data"]))
         return path
 
+    def response_protocols(self):
+        """(url, protocol) of every response seen so far, as Chromium's network
+        stack reports it ("h2", "http/1.1", ...)."""
+        return [(event["params"]["response"]["url"], event["params"]["response"].get("protocol"))
+                for event in self.events if event["method"] == "Network.responseReceived"]
+
     def console_messages(self):
         """Texts of console API calls and log entries seen so far."""
         texts = []
@@ -240,7 +246,7 @@ class Chromium:
         path = url.split(str(self.port), 1)[1]
         self.ws = WebSocket("127.0.0.1", self.port, path)
         tab = Page(self.ws)
-        for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
+        for domain in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
             tab.call(domain)
         tab.call("Emulation.setDeviceMetricsOverride", width=1400, height=1000,
                  deviceScaleFactor=1, mobile=False)

@@ -1,7 +1,10 @@
 """The operators' console page (htdocs/) in real headless Chromium.
 
 One httpd serves, over TLS on loopback (certificates from a test CA made
-here; Chromium maps the names to 127.0.0.1 and accepts them):
+here; Chromium maps the names to 127.0.0.1 and accepts them), offering h2
+(mod_http2, `Protocols h2 http/1.1`) as a production gateway does; the
+tests check that Chromium used h2 for the page and for every request to the
+gateway, and that the console's explain and probe saw HTTP/2:
   - the page, on the operators' origin(s) (conf/console/console-page.conf,
     with its CSP), as https://dashboard.example.com:P, https://monitoring.
     example.com:P and https://evil.example:P;
@@ -53,7 +56,8 @@ def setup_module():
     dashboard = "https://dashboard.example.com:%d" % page_port
     monitoring = "https://monitoring.example.com:%d" % page_port
     ssl_common = 'SSLEngine on\n    SSLCertificateFile "%s"\n    SSLCertificateKeyFile "%s"\n'
-    body = (fx.load_module_lines(fx.CONSOLE_MODULES + fx.SSL_MODULES) + fx.cgid_lines(httpd)
+    body = (fx.load_module_lines(fx.CONSOLE_MODULES + fx.SSL_MODULES + harness.HTTP2_MODULES)
+            + "Protocols h2 http/1.1\n" + fx.cgid_lines(httpd)
             + 'SSLSessionCache "shmcb:%s(512000)"\n' % (httpd.root / "run" / "ssl_scache")
             + "Listen 127.0.0.1:%d\nListen 127.0.0.1:%d\nListen 127.0.0.1:%d\n"
             % (page_port, gateway_port, api_port)
@@ -210,6 +214,24 @@ def test_matrix_from_the_dashboard_matches_the_policy():
     assert TOKEN not in leftovers["url"]
     # The fake API server saw the token on the API path's Authorization tests.
     assert state["fake"].stats()["total"] > 0
+    check_http2(summary, state["dashboard"])
+
+
+def check_http2(summary, page_origin):
+    """The page and every request to the gateway went over h2: the page's
+    own Resource Timing entry (nextHopProtocol, which the page shows) and
+    Chromium's network log (CDP Network.responseReceived) say so, and the
+    probe saw HTTP/2.0. Cross-origin entries hide nextHopProtocol (the
+    gateway sends no Timing-Allow-Origin), so the page reports them hidden."""
+    assert summary["protocols"]["page"] == "h2", summary["protocols"]
+    assert summary["protocols"]["gateway"] == ["hidden"], summary["protocols"]
+    seen = state["page"].response_protocols()
+    gateway_protocols = {p for url, p in seen if url.startswith(state["gateway"] + "/")}
+    page_protocols = {p for url, p in seen if url.startswith(page_origin + "/")}
+    assert gateway_protocols == {"h2"}, gateway_protocols
+    assert page_protocols == {"h2"}, page_protocols
+    probes = [c["probe_protocol"] for c in summary["cells"] if c.get("probe_protocol")]
+    assert probes and set(probes) == {"HTTP/2.0"}, probes
 
 
 def test_matrix_from_a_rule_without_credentials_matches_the_policy():
@@ -241,6 +263,9 @@ def test_explaining_another_origin_names_the_port_mismatch():
     page.wait_for("document.body.dataset.explained", timeout=30)
     text = page.evaluate("document.getElementById('explain-result').textContent")
     assert "blocked" in text and "port mismatch" in text, text
+    protocol = page.evaluate("document.getElementById('explain-result').dataset.protocol")
+    assert protocol == "HTTP/2.0" and "The gateway answered over HTTP/2.0; this page came over h2." \
+        in text, (protocol, text)
     page.screenshot(state["out"] / "explain-port-mismatch.png")
 
 

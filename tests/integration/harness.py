@@ -20,6 +20,13 @@ Environment (all optional):
                      must be searchable by httpd's User when the tests run as root
   K8S_CORS_KEEP_WORK set to 1 to keep every test module's servers' roots and logs
                      (by default only a failing module's are kept)
+  K8S_CORS_TEST_PROTOCOL
+                     how the tests talk to httpd: http/1.1 (the default), h2 (HTTP/2
+                     over TLS, ALPN, a test CA made at run time) or h2c (HTTP/2 in
+                     cleartext with prior knowledge). In h2 and h2c every Httpd loads
+                     mod_http2 (and mod_ssl for h2) and says Protocols and
+                     H2WebSockets on, and Httpd.request speaks HTTP/2 (h2client.py).
+                     Tests marked http1_only are skipped and counted.
 
 Everything a server's children read or execute (configuration includes aside,
 which the parent reads as root) is copied into that server's own root, so the
@@ -74,6 +81,74 @@ HTTPD_BASE_MODULES = (
 
 class HarnessError(Exception):
     """A fixture could not do its job (a server did not start, ...)."""
+
+
+# ---- the protocol the tests speak to httpd ----------------------------------------
+
+HTTP1 = "http/1.1"
+H2 = "h2"    # HTTP/2 over TLS (ALPN)
+H2C = "h2c"  # HTTP/2 over cleartext TCP, prior knowledge
+PROTOCOLS = (HTTP1, H2, H2C)
+HTTP2_MODULES = (("http2_module", "mod_http2.so"),)
+TLS_MODULES = (("socache_shmcb_module", "mod_socache_shmcb.so"), ("ssl_module", "mod_ssl.so"))
+
+
+def suite_protocol():
+    """$K8S_CORS_TEST_PROTOCOL: http/1.1 (default), h2 or h2c."""
+    protocol = (os.environ.get("K8S_CORS_TEST_PROTOCOL") or HTTP1).lower()
+    if protocol in ("http/1.1", "h1", "http1"):
+        return HTTP1
+    if protocol not in PROTOCOLS:
+        raise HarnessError("K8S_CORS_TEST_PROTOCOL=%s: use http/1.1, h2 or h2c" % protocol)
+    return protocol
+
+
+def speaks_http2():
+    return suite_protocol() in (H2, H2C)
+
+
+# Over HTTP/2, httpd's mod_proxy_http counts the h2 stream as a kept-alive
+# client connection, so on a garbage status line it ends the request without
+# a response (AH01104: the client may retry) instead of answering 502, and
+# mod_http2 then answers 500 itself, after the request's filters: no module
+# can add headers to it. A browser sees a failed request either way.
+def broken_backend_status():
+    """httpd's answer when the API server sends a line that is not HTTP."""
+    return 500 if speaks_http2() else 502
+
+
+def upgrade_success_status():
+    """What an accepted WebSocket handshake answers: 101 to an HTTP/1.1
+    Upgrade, 200 to an HTTP/2 extended CONNECT (RFC 8441 5)."""
+    return 200 if speaks_http2() else 101
+
+
+def http1_only(reason):
+    """Marks a test that only means something over HTTP/1.1 (raw framing,
+    chunked encoding, the Upgrade header): skipped, and counted, when the
+    suite speaks HTTP/2."""
+    def mark(function):
+        function.http1_only = reason
+        return function
+    return mark
+
+
+def http2_only(reason):
+    """Marks a test of HTTP/2 itself (extended CONNECT, h2 framing): skipped,
+    and counted, when the suite speaks HTTP/1.1."""
+    def mark(function):
+        function.http2_only = reason
+        return function
+    return mark
+
+
+def skip_reason(test):
+    """Why test does not run in this protocol mode, or None."""
+    if speaks_http2() and getattr(test, "http1_only", None):
+        return "HTTP/1.1 only: " + test.http1_only
+    if not speaks_http2() and getattr(test, "http2_only", None):
+        return "HTTP/2 only: " + test.http2_only
+    return None
 
 
 # ---- locations -----------------------------------------------------------------
@@ -327,6 +402,81 @@ def http_request(port, method, path, headers=None, body=None, timeout=15.0):
         connection.close()
 
 
+class ResponseStream:
+    """A response read as it arrives, in the suite's protocol: status and
+    headers (as received) once constructed; read_some() gives the body's
+    next bytes (b"" at its end) and raises TimeoutError when nothing came
+    in time; complete() says whether the server ended the response."""
+
+    def __init__(self, server, method, path, headers, timeout):
+        pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+        self.timeout = timeout
+        self.http2 = server.http2
+        if self.http2:
+            import h2client
+            self.connection = h2client.Connection(server.port, tls=server.protocol == H2,
+                                                  timeout=timeout)
+            self.stream_id = self.connection.start(method, path, pairs)
+            try:
+                self.status, self.headers = self.connection.head(self.stream_id)
+            except Exception:
+                self.connection.close()
+                raise
+        else:
+            self.connection = http.client.HTTPConnection(LOOPBACK, server.port, timeout=timeout)
+            try:
+                self.connection.request(method, path, headers=dict(pairs))
+                self.response = self.connection.getresponse()
+            except Exception:
+                self.connection.close()
+                raise
+            self.status, self.headers = self.response.status, self.response.getheaders()
+
+    def header_values(self, name):
+        return [value for header_name, value in self.headers if header_name.lower() == name.lower()]
+
+    def read_some(self):
+        if self.http2:
+            return self.connection.read_some(self.stream_id)
+        return self.response.read1(65536)
+
+    def read_all(self):
+        if self.http2:
+            return self.connection.read_to_end(self.stream_id)
+        return self.response.read()
+
+    def complete(self):
+        if self.http2:
+            return self.connection.ended(self.stream_id)
+        return self.response.isclosed()
+
+    def close(self):
+        self.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ---- TLS for the h2 mode ---------------------------------------------------------
+
+_server_certificates = {}
+
+
+def server_certificate():
+    """(cert, key) for 127.0.0.1 and localhost from a test CA made with
+    openssl, one per test module's work directory."""
+    key = str(work_dir())
+    if key not in _server_certificates:
+        sys.path.insert(0, str(HERE.parent / "browser"))
+        import console_fixtures
+        certificates = console_fixtures.Certificates(make_private_dir("test-ca"))
+        _server_certificates[key] = certificates.issue("httpd", "IP:127.0.0.1,DNS:localhost")
+    return _server_certificates[key]
+
+
 # ---- processes -----------------------------------------------------------------
 
 _running_servers = []
@@ -434,7 +584,7 @@ class Httpd:
     """
 
     def __init__(self, body=None, name="httpd", log_level=DEFAULT_LOG_LEVEL, load_k8s_cors=True,
-                 mpm_lines=None, access_log=True):
+                 mpm_lines=None, access_log=True, protocol=None):
         self.name = name
         self.access_log_enabled = access_log  # False: no CustomLog (load tests)
         self.log_level = log_level
@@ -442,6 +592,8 @@ class Httpd:
         # Lines inside <IfModule mpm_event_module>; None: DEFAULT_MPM_LINES.
         self.mpm_lines = list(mpm_lines) if mpm_lines is not None else list(DEFAULT_MPM_LINES)
         self.port = free_port()
+        self.protocol = protocol or suite_protocol()  # HTTP1, H2 or H2C
+        self.http2 = self.protocol in (H2, H2C)
         self.root = make_private_dir(name)
         for subdir in ("conf", "logs", "run", "htdocs"):
             (self.root / subdir).mkdir(mode=0o755)
@@ -470,8 +622,30 @@ class Httpd:
             lines += ["<IfModule !%s>" % identifier,
                       "    LoadModule %s %s" % (identifier, httpd_module_dir() / filename),
                       "</IfModule>"]
+        for identifier, filename in self.protocol_modules():
+            lines += ["<IfModule !%s>" % identifier,
+                      "    LoadModule %s %s" % (identifier, httpd_module_dir() / filename),
+                      "</IfModule>"]
         if self.load_k8s_cors:
             lines.append("LoadModule k8s_cors_module %s" % k8s_cors_module_path())
+        return lines
+
+    def protocol_modules(self):
+        if self.protocol == H2:
+            return HTTP2_MODULES + TLS_MODULES
+        return HTTP2_MODULES if self.http2 else ()
+
+    def protocol_lines(self):
+        """What the server says to speak the suite's protocol, as a gateway
+        offering HTTP/2 would (conf/examples/kubeadm-gateway.conf)."""
+        if not self.http2:
+            return []
+        lines = ["Protocols %s http/1.1" % self.protocol, "H2WebSockets on"]
+        if self.protocol == H2:
+            cert, key = server_certificate()
+            lines += ["SSLEngine on", 'SSLCertificateFile "%s"' % cert,
+                      'SSLCertificateKeyFile "%s"' % key,
+                      'SSLSessionCache "shmcb:%s(512000)"' % (self.root / "run" / "ssl_scache")]
         return lines
 
     def write_config(self, body):
@@ -500,6 +674,7 @@ class Httpd:
             "<IfModule mpm_event_module>",
             *("    " + line for line in self.mpm_lines),
             "</IfModule>",
+            *self.protocol_lines(),
             "# ---- body supplied by the test ----",
         ]
         self.config_text = "\n".join(lines) + "\n" + body.rstrip("\n") + "\n"
@@ -566,9 +741,9 @@ class Httpd:
         try:
             # httpd answers "OPTIONS *" itself: it reaches neither a proxy
             # nor the upstream, and carries no Origin.
-            http_request(self.port, "OPTIONS", "*", timeout=1.0)
+            self.request("OPTIONS", "*", timeout=1.0)
             return True
-        except OSError:
+        except OSError:  # h2client's errors are OSErrors too
             return False
 
     def stop(self):
@@ -583,10 +758,51 @@ class Httpd:
         return read_text(self.root / "logs" / "access_log")
 
     def request(self, method, path, headers=None, body=None, timeout=15.0):
-        return http_request(self.port, method, path, headers, body, timeout)
+        """One request on a new connection, in the suite's protocol (see
+        K8S_CORS_TEST_PROTOCOL); headers come back as received, in order."""
+        if not self.http2:
+            return http_request(self.port, method, path, headers, body, timeout)
+        import h2client
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+        if method == "GET" and any(name.lower() == "upgrade" and value.lower() == "websocket"
+                                   for name, value in pairs):
+            return self._websocket_over_http2(path, pairs, timeout)
+        return h2client.request(self.port, method, path, pairs, body, timeout,
+                                tls=self.protocol == H2, response_class=Response)
+
+    def _websocket_over_http2(self, path, pairs, timeout):
+        """An HTTP/1.1 WebSocket handshake's HTTP/2 form, as a browser sends
+        it: an extended CONNECT with :protocol websocket, without the
+        connection-specific fields (Connection, Upgrade) and the key, which
+        RFC 8441 drops. A 200 opens the tunnel (closed here at once)."""
+        dropped = {"connection", "upgrade", "sec-websocket-key"}
+        tunnel = self.tunnel(path, [(name, value) for name, value in pairs
+                                    if name.lower() not in dropped], timeout=timeout)
+        try:
+            return Response(tunnel.status, "", tunnel.headers, tunnel.body)
+        finally:
+            tunnel.close()
+
+    def stream(self, method, path, headers=None, timeout=15.0):
+        """A request whose response body is read as it arrives (watches):
+        a ResponseStream in the suite's protocol."""
+        return ResponseStream(self, method, path, headers, timeout)
+
+    def tunnel(self, path, headers=(), protocol="websocket", timeout=10.0):
+        """An HTTP/2 extended CONNECT (RFC 8441) to path: an h2client.Tunnel."""
+        import h2client
+        if not self.http2:
+            raise HarnessError("extended CONNECT needs K8S_CORS_TEST_PROTOCOL=h2 or h2c")
+        return h2client.Tunnel(self.port, path, list(headers), protocol,
+                               tls=self.protocol == H2, timeout=timeout)
 
     def raw_request(self, data, timeout=15.0):
-        """Sends data byte for byte (see raw_request)."""
+        """Sends data byte for byte (see raw_request): HTTP/1.1 only."""
+        if self.http2:
+            raise HarnessError("raw HTTP/1.1 bytes while the suite speaks %s: mark the test "
+                               "harness.http1_only" % self.protocol)
         return raw_request(self.port, data, timeout)
 
     def graceful(self):
@@ -865,12 +1081,18 @@ def _report_failure(label, error, error_text):
 
 def run_module(module, name_filter=None):
     """Runs one module's tests between its setup_module and teardown_module.
-    Returns (passed, failed)."""
+    Returns (passed, failed, skipped): a test marked for the other protocol
+    (http1_only, http2_only) is skipped, with a SKIP line."""
     tests = discover_tests(module)
     if name_filter:
         tests = [test for test in tests if name_filter in test.__name__]
+    skipped = 0
+    for test in [test for test in tests if skip_reason(test)]:
+        print("SKIP %s.%s: %s" % (module.__name__, test.__name__, skip_reason(test)), flush=True)
+        tests.remove(test)
+        skipped += 1
     if not tests:
-        return 0, 0
+        return 0, 0, skipped
     passed = failed = 0
     begin_work_dir(module.__name__)
     try:
@@ -910,18 +1132,25 @@ def run_module(module, name_filter=None):
             if failed:
                 print("%s: kept servers' roots and logs in %s" % (module.__name__, kept))
             sys.stdout.flush()
-    return passed, failed
+    return passed, failed, skipped
 
 
 def run_all(modules, name_filter=None, failed_before=0):
-    """Runs the tests of every module; prints "N passed, N failed" last and
-    returns the exit status (0 only without a failure)."""
-    passed, failed = 0, failed_before
+    """Runs the tests of every module; prints "N passed, N failed" last (with
+    ", N skipped" when tests were skipped) and returns the exit status (0
+    only without a failure)."""
+    passed, failed, skipped = 0, failed_before, 0
+    if speaks_http2():
+        print("speaking %s to httpd (K8S_CORS_TEST_PROTOCOL)" % suite_protocol(), flush=True)
     for module in modules:
-        module_passed, module_failed = run_module(module, name_filter)
+        module_passed, module_failed, module_skipped = run_module(module, name_filter)
         passed += module_passed
         failed += module_failed
-    print("%d passed, %d failed" % (passed, failed), flush=True)
+        skipped += module_skipped
+    summary = "%d passed, %d failed" % (passed, failed)
+    if skipped:
+        summary += ", %d skipped" % skipped
+    print(summary, flush=True)
     return 0 if failed == 0 else 1
 
 

@@ -7,7 +7,6 @@ headers, so httpd's own 502/503/504 pages must carry exactly the set an
 allowed origin gets on a 200, and nothing for a denied origin.
 """
 
-import http.client
 import json
 import os
 import signal
@@ -136,13 +135,15 @@ def test_upstream_timeout_denied_origin_gets_none():
 
 def test_upstream_garbage_gets_cors_on_502():
     """An upstream that answers with something that is not HTTP: 502 with CORS for
-    an allowed origin, none for a denied one."""
+    an allowed origin, none for a denied one. Over HTTP/2 httpd answers 500
+    from mod_http2, which no module sees (harness.broken_backend_status)."""
     response = get(API_PATH + "/garbage", APP)
-    assert_status(response, (502,))
-    assert_cors(response, harness.CORS_ALLOWED_ACTUAL, APP)
+    assert_status(response, (harness.broken_backend_status(),))
+    assert_cors(response, harness.CORS_NONE if gateway.http2 else harness.CORS_ALLOWED_ACTUAL,
+                APP)
     response = get(API_PATH + "/garbage", EVIL)
-    assert_status(response, (502,))
-    assert_cors(response, harness.CORS_DENIED)
+    assert_status(response, (harness.broken_backend_status(),))
+    assert_cors(response, harness.CORS_NONE if gateway.http2 else harness.CORS_DENIED)
 
 
 def test_upstream_500_with_and_without_error_override():
@@ -221,18 +222,13 @@ def test_upstream_cors_headers_on_watch_exactly_once():
     """A watch stream from a kube that does its own CORS: exactly one ACAO on the
     stream's headers, and the first event still arrives promptly."""
     with UpstreamCors():
-        connection = http.client.HTTPConnection(harness.LOOPBACK, gateway.port, timeout=10)
-        try:
-            connection.request("GET", API_PATH + "?watch=1&events=1",
-                               headers={"Origin": APP, "Authorization": BEARER})
-            response = connection.getresponse()
-            acao = [v for n, v in response.getheaders() if n.lower() == harness.ACAO.lower()]
-            acac = [v for n, v in response.getheaders() if n.lower() == harness.ACAC.lower()]
+        with gateway.stream("GET", API_PATH + "?watch=1&events=1",
+                            {"Origin": APP, "Authorization": BEARER}, timeout=10) as response:
+            acao = response.header_values(harness.ACAO)
+            acac = response.header_values(harness.ACAC)
             check(acao == [APP] and acac == ["true"], "watch headers: ACAO %r ACAC %r" % (acao, acac))
-            body = response.read()
+            body = response.read_all()
             check(b"ADDED" in body, "no event: %r" % body[:200])
-        finally:
-            connection.close()
 
 
 # ---- graceful restarts under load ----------------------------------------------------
@@ -346,26 +342,26 @@ class Watch(threading.Thread):
         self.ended_cleanly = False
 
     def run(self):
-        connection = http.client.HTTPConnection(harness.LOOPBACK, self.server.port, timeout=30)
+        response = None
         try:
-            connection.request("GET", "%s?watch=1&events=%d" % (API_PATH, WATCH_EVENTS),
-                               headers={"Origin": APP, "Authorization": BEARER})
-            response = connection.getresponse()
-            self.acao = [v for n, v in response.getheaders() if n.lower() == harness.ACAO.lower()]
+            response = self.server.stream("GET", "%s?watch=1&events=%d" % (API_PATH, WATCH_EVENTS),
+                                          {"Origin": APP, "Authorization": BEARER}, timeout=30)
+            self.acao = response.header_values(harness.ACAO)
             buffer = b""
             while True:
-                data = response.read1(65536)
+                data = response.read_some()
                 if not data:
                     break
                 buffer += data
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
                     self.events.append(json.loads(line))
-            self.ended_cleanly = response.isclosed() or not buffer
+            self.ended_cleanly = response.complete() or not buffer
         except Exception as error:
             self.error = "%s: %s" % (type(error).__name__, error)
         finally:
-            connection.close()
+            if response is not None:
+                response.close()
 
 
 def generations_seen(server):

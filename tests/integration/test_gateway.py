@@ -5,7 +5,6 @@ is not running. Every assertion is on the wire, duplicate headers counted.
 """
 
 import contextlib
-import http.client
 import json
 import re
 import secrets
@@ -335,8 +334,8 @@ def test_upstream_cors_headers_are_replaced_for_allowed_origin():
     assert_single_header(response, ACAO, ALLOWED_ORIGIN)
     assert_single_header(response, ACAC, "true")
     assert_single_header(response, EXPOSE, "Date")
-    names = sorted(name for name, _ in response.headers_starting_with("Access-Control-"))
-    check(names == sorted([ACAO, ACAC, EXPOSE]),
+    names = sorted(name.lower() for name, _ in response.headers_starting_with("Access-Control-"))
+    check(names == sorted(name.lower() for name in (ACAO, ACAC, EXPOSE)),
           "Access-Control-* headers on an actual response: %s" % names, response)
 
 
@@ -381,10 +380,15 @@ def test_upstream_500_carries_cors():
 
 
 def test_bad_gateway_502_carries_cors():
-    """httpd's own 502 (the API server answered garbage) carries ACAO for an allowed origin."""
+    """httpd's own 502 (the API server answered garbage) carries ACAO for an
+    allowed origin. Over HTTP/2 httpd answers 500 from mod_http2, which no
+    module sees (harness.broken_backend_status)."""
     response = get("/api/v1/namespaces/garbage", origin=ALLOWED_ORIGIN)
-    assert_status(response, 502)
-    assert_allowed_actual_cors(response, ALLOWED_ORIGIN)
+    assert_status(response, harness.broken_backend_status())
+    if gateway.http2:
+        assert_no_headers_starting_with(response, "Access-Control-")
+    else:
+        assert_allowed_actual_cors(response, ALLOWED_ORIGIN)
 
 
 def test_upstream_down_error_carries_cors():
@@ -399,7 +403,8 @@ def test_errors_for_denied_origin_carry_no_cors():
     """The same 401, 500, 502 and 503 answers carry no Access-Control-Allow-* header
     for a denied origin."""
     cases = ((NAMESPACES_PATH, None, 401), ("/api/v1/namespaces/broken", BEARER, 500),
-             ("/api/v1/namespaces/garbage", BEARER, 502), ("/down/version", BEARER, (502, 503)))
+             ("/api/v1/namespaces/garbage", BEARER, harness.broken_backend_status()),
+             ("/down/version", BEARER, (502, 503)))
     problems = []
     for path, authorization, expected_status in cases:
         response = get(path, origin=DENIED_ORIGIN, authorization=authorization)
@@ -475,22 +480,20 @@ def test_watch_stream_is_not_buffered():
     """A watch response streams through httpd: its headers carry ACAO and the first
     event arrives within 2 s although the API server keeps the stream open for
     about 10 s more."""
-    connection = http.client.HTTPConnection(harness.LOOPBACK, gateway.port, timeout=5.0)
+    started = time.monotonic()
     try:
-        started = time.monotonic()
-        connection.request("GET", NAMESPACES_PATH + "?watch=1&events=3",
-                           headers={"Origin": ALLOWED_ORIGIN, "Authorization": BEARER})
-        try:
-            response = connection.getresponse()
-        except TimeoutError:
-            raise AssertionError("no response headers within 5 s: the stream is buffered")
+        response = gateway.stream("GET", NAMESPACES_PATH + "?watch=1&events=3",
+                                  {"Origin": ALLOWED_ORIGIN, "Authorization": BEARER}, timeout=5.0)
+    except TimeoutError:
+        raise AssertionError("no response headers within 5 s: the stream is buffered")
+    with response:
         check(response.status == 200, "status %d" % response.status)
-        acao = [value for name, value in response.getheaders() if name.lower() == ACAO.lower()]
+        acao = response.header_values(ACAO)
         check(acao == [ALLOWED_ORIGIN], "ACAO on the stream: %r" % acao)
         received = b""
         try:
             while b"\n" not in received:
-                data = response.read1(65536)
+                data = response.read_some()
                 if not data:
                     break
                 received += data
@@ -501,9 +504,7 @@ def test_watch_stream_is_not_buffered():
         check(elapsed < 2.0, "the first event took %.1f s" % elapsed)
         first_event = json.loads(received.split(b"\n", 1)[0])
         check(first_event.get("type") == "ADDED", "first event: %r" % first_event)
-        check(not response.isclosed(), "the stream was already complete")
-    finally:
-        connection.close()
+        check(not response.complete(), "the stream was already complete")
 
 
 # ---- logging -------------------------------------------------------------------------------

@@ -17,6 +17,13 @@ also checks that no response header was injected or carries a raw control or
 non-ASCII byte, that the server still answers afterwards, and that the error
 log shows no crash (no [core:error], segfault, AH00052 child exit, sanitizer
 report).
+
+Over HTTP/2 (K8S_CORS_TEST_PROTOCOL=h2 or h2c) every case sends the same
+field bytes in one HEADERS frame, unvalidated (h2client). The outcomes are
+the same, except where HTTP/2 itself forbids the bytes: a field with CR, LF
+or NUL (RFC 9113 8.2.1; an obs-fold is a CRLF), or one httpd refuses 400 over
+HTTP/1.1, must be refused before the module (a 4xx from httpd or the stream
+reset) and never reach the API server (H2_REFUSED).
 """
 
 import collections
@@ -57,6 +64,8 @@ NOT_CORS = "not-cors"        # proxied, no Access-Control-* (no Origin to speak 
 PREFLIGHT_OK = "preflight-ok"        # 204 from httpd, full preflight set, upstream not reached
 PREFLIGHT_DENIED = "preflight-denied"  # 403 from httpd, no Access-Control-*, upstream not reached
 HTTPD_400 = "httpd-400"      # httpd's own 400 before any module runs, upstream not reached
+H2_REFUSED = "h2-refused"    # over HTTP/2: a 4xx without Access-Control-*, or the stream
+                             # reset, before the module; upstream not reached
 
 Case = collections.namedtuple(
     "Case", "name origin expect why method acrm acrh headers echo max_seconds")
@@ -302,7 +311,7 @@ def teardown_module():
 # ---- running one case ---------------------------------------------------------------
 
 
-def request_bytes(item):
+def request_fields(item):
     headers = []
     if item.origin is not None:
         headers.append(("Origin", item.origin))
@@ -312,7 +321,44 @@ def request_bytes(item):
         headers.append(("Access-Control-Request-Headers", item.acrh))
     headers += list(item.headers)
     headers.append(("Authorization", BEARER))
-    return harness.build_raw_request(item.method, API_PATH, headers)
+    return headers
+
+
+def request_bytes(item):
+    return harness.build_raw_request(item.method, API_PATH, request_fields(item))
+
+
+def _latin1(value):
+    return value if isinstance(value, bytes) else value.encode("latin-1")
+
+
+def expectation(item):
+    """The case's outcome in the suite's protocol (see the module's docstring)."""
+    if not gateway.http2:
+        return item.expect
+    forbidden = any(byte in _latin1(value) for _, value in request_fields(item)
+                    for byte in b"\r\n\x00")
+    return H2_REFUSED if forbidden or item.expect == HTTPD_400 else item.expect
+
+
+def http2_request(item):
+    """The case over HTTP/2: a Response whose raw_head is rebuilt from the
+    fields as received, or None when the server reset the stream."""
+    import h2client
+    connection = h2client.Connection(gateway.port, tls=gateway.protocol == harness.H2)
+    try:
+        stream_id = connection.start(item.method, API_PATH, request_fields(item))
+        try:
+            status, headers = connection.head(stream_id)
+            body = connection.read_to_end(stream_id)
+        except h2client.StreamReset:
+            return None
+    finally:
+        connection.close()
+    raw_head = b"".join(_latin1(name) + b": " + _latin1(value) + b"\r\n"
+                        for name, value in headers) + b"\r\n"
+    return harness.RawResponse(status, h2client.reason_of(status), headers, body,
+                               b"HTTP/2 %d\r\n" % status + raw_head)
 
 
 def head_problems(response):
@@ -337,7 +383,19 @@ def expected_echo(item):
 
 
 def assert_outcome(item, response, upstream):
-    expect = item.expect
+    expect = expectation(item)
+    if expect == H2_REFUSED:
+        check(upstream == 0, "the request reached the API server (%d requests)" % upstream,
+              response)
+        if response is None:
+            return  # the stream was reset
+        check(400 <= response.status < 500, "status %d, expected httpd's 4xx or a reset"
+              % response.status, response)
+        outcome = harness.CORS_NONE
+        problems = harness.cors_wire_problems(response, outcome)
+        check(not problems, "; ".join(problems), response)
+        return
+    check(response is not None, "the server reset the stream")
     if expect in (ALLOW, DENY, NOT_CORS):
         if item.method == "OPTIONS":
             # The fake answers an authenticated OPTIONS with 405 (kube does too).
@@ -369,8 +427,11 @@ def assert_outcome(item, response, upstream):
 
 def assert_still_serving(offset):
     """The gateway answers a plain allowed request, and nothing crashed since offset."""
-    response = gateway.raw_request(harness.build_raw_request(
-        "GET", "/version", [("Origin", APP)]), timeout=10.0)
+    if gateway.http2:
+        response = gateway.request("GET", "/version", [("Origin", APP)], timeout=10.0)
+    else:
+        response = gateway.raw_request(harness.build_raw_request(
+            "GET", "/version", [("Origin", APP)]), timeout=10.0)
     problems = harness.cors_wire_problems(response, harness.CORS_ALLOWED_ACTUAL, APP)
     check(response.status == 200 and not problems,
           "the gateway no longer answers normally: %s" % problems, response)
@@ -382,10 +443,13 @@ def run_case(item):
     offset = gateway.error_log_size()
     before = fake.total_requests()
     started = time.monotonic()
-    response = gateway.raw_request(request_bytes(item))
+    if gateway.http2:
+        response = http2_request(item)
+    else:
+        response = gateway.raw_request(request_bytes(item))
     elapsed = time.monotonic() - started
     upstream = fake.total_requests() - before
-    problems = head_problems(response)
+    problems = head_problems(response) if response is not None else []
     check(not problems, "; ".join(problems), response)
     assert_outcome(item, response, upstream)
     if item.max_seconds is not None:
@@ -431,10 +495,13 @@ def evil_origin(count, tail):
 
 
 def timed_preflight(path, origin, server=None):
-    data = harness.build_raw_request("OPTIONS", path, [
-        ("Origin", origin), ("Access-Control-Request-Method", "GET")])
+    server = server or gateway
+    fields = [("Origin", origin), ("Access-Control-Request-Method", "GET")]
     started = time.monotonic()
-    response = (server or gateway).raw_request(data)
+    if server.http2:
+        response = server.request("OPTIONS", path, fields)
+    else:
+        response = server.raw_request(harness.build_raw_request("OPTIONS", path, fields))
     return response, time.monotonic() - started
 
 

@@ -9,6 +9,12 @@ the API server, and a request without Origin (kubectl) is not affected.
 
 The fake kube-apiserver answers pods/P/exec with an RFC 6455 handshake and
 echoes every frame (fake_apiserver.serve_websocket).
+
+With K8S_CORS_TEST_PROTOCOL=h2 or h2c the same attempts arrive as HTTP/2
+extended CONNECTs (RFC 8441, `H2WebSockets on`): mod_http2 hands httpd a GET
+with Upgrade: websocket, mod_proxy_http upgrades to the API server over
+HTTP/1.1, and the client sees 200 (not 101) and no Sec-WebSocket-Accept.
+The expectations are the same: the Origin check, the counters, the tunnel.
 """
 
 import base64
@@ -17,6 +23,7 @@ import os
 import socket
 
 import fake_apiserver
+import h2client
 import harness
 from harness import check
 
@@ -42,6 +49,11 @@ def setup_module():
     gateway = harness.Httpd(f"""\
 <Location "/">
 {POLICY}</Location>
+<Location "/k8s-cors-metrics">
+    SetHandler k8s-cors-metrics
+    K8sCors Off
+</Location>
+ProxyPass "/k8s-cors-metrics" "!"
 ProxyPass "/" "http://127.0.0.1:{fake.port}/" upgrade=websocket
 ProxyPassReverse "/" "http://127.0.0.1:{fake.port}/"
 """, name="upgrade")
@@ -53,21 +65,31 @@ def teardown_module():
 
 
 class Upgrade:
-    """One upgrade attempt: the response head and, on 101, the open socket."""
+    """One upgrade attempt: the response head and, when it succeeded, the open
+    tunnel. Over HTTP/1.1 a GET with Upgrade on a raw socket; over HTTP/2
+    an extended CONNECT (RFC 8441) on its own stream."""
 
     def __init__(self, origin=None, path=EXEC_PATH, authorization=BEARER, protocols=(PROTOCOL,),
-                 extra_headers=()):
+                 extra_headers=(), authority=None):
         self.key = base64.b64encode(os.urandom(16)).decode("ascii")
         headers = []
         if origin is not None:
             headers.append(("Origin", origin))
-        headers += [("Connection", "Upgrade"), ("Upgrade", "websocket"),
-                    ("Sec-WebSocket-Key", self.key), ("Sec-WebSocket-Version", "13")]
+        if not gateway.http2:
+            headers += [("Connection", "Upgrade"), ("Upgrade", "websocket"),
+                        ("Sec-WebSocket-Key", self.key)]
+        headers.append(("Sec-WebSocket-Version", "13"))
         if protocols:
             headers.append(("Sec-WebSocket-Protocol", ", ".join(protocols)))
         if authorization:
             headers.append(("Authorization", authorization))
         headers += list(extra_headers)
+        self.tunnel = None
+        if gateway.http2:
+            self._open_http2(path, headers, authority)
+            return
+        if authority is not None:
+            headers.append(("Host", authority))
         self.sock = socket.create_connection((harness.LOOPBACK, gateway.port), timeout=10.0)
         self.sock.sendall(harness.build_raw_request("GET", path, headers, close=False))
         self.stream = self.sock.makefile("rb")
@@ -80,6 +102,16 @@ class Upgrade:
         response = harness.parse_raw_response(head + self._body_after(head), "GET")
         self.response = response
         if response.status != 101:
+            self.close()
+
+    def _open_http2(self, path, headers, authority):
+        self.tunnel = gateway.tunnel(path, headers) if authority is None else \
+            h2client.Tunnel(gateway.port, path, headers, tls=gateway.protocol == harness.H2,
+                            authority=authority)
+        self.response = harness.Response(self.tunnel.status, "", self.tunnel.headers,
+                                         self.tunnel.body)
+        self.stream = self.tunnel.reader()
+        if not 200 <= self.tunnel.status < 300:
             self.close()
 
     def _body_after(self, head):
@@ -97,12 +129,19 @@ class Upgrade:
         return base64.b64encode(digest).decode("ascii")
 
     def send(self, opcode, payload):
-        self.sock.sendall(fake_apiserver.websocket_frame(opcode, payload, os.urandom(4)))
+        frame = fake_apiserver.websocket_frame(opcode, payload, os.urandom(4))
+        if self.tunnel is not None:
+            self.tunnel.send(frame)
+        else:
+            self.sock.sendall(frame)
 
     def receive(self):
         return fake_apiserver.read_websocket_frame(self.stream)
 
     def close(self):
+        if self.tunnel is not None:
+            self.tunnel.close()
+            return
         try:
             self.stream.close()
         finally:
@@ -115,8 +154,12 @@ def stats():
 
 def assert_tunnel_works(upgrade, payloads=((0x1, b"echo hello\n"),)):
     response = upgrade.response
-    check(response.status == 101, "status %d, expected 101" % response.status, response)
-    check(response.header_values("Sec-WebSocket-Accept") == [upgrade.expected_accept()],
+    success = harness.upgrade_success_status()
+    check(response.status == success, "status %d, expected %d" % (response.status, success),
+          response)
+    # RFC 8441 5: over HTTP/2 there is no key, so no accept either.
+    accept = [] if gateway.http2 else [upgrade.expected_accept()]
+    check(response.header_values("Sec-WebSocket-Accept") == accept,
           "wrong Sec-WebSocket-Accept", response)
     check(response.header_values("Sec-WebSocket-Protocol") == [PROTOCOL],
           "subprotocol not negotiated", response)
@@ -259,6 +302,156 @@ def test_kubectl_without_origin_gets_101():
         upgrade.close()
     after = stats()
     check(after["websocket_upgrades"] - before["websocket_upgrades"] == 1, "no upgrade upstream")
+
+
+def metric(name):
+    """The value of one k8s-cors-metrics sample line (name with its labels)."""
+    response = gateway.request("GET", "/k8s-cors-metrics")
+    check(response.status == 200, "metrics: status %d" % response.status, response)
+    for line in response.body.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[-1])
+    raise AssertionError("no %s in the metrics:\n%s" % (name, response.body.decode()))
+
+
+def test_denied_upgrade_is_counted_and_logged():
+    """A refused upgrade counts as a refused request (403) and is logged once
+    with the origin, the method httpd saw (GET, also for an HTTP/2 extended
+    CONNECT, which mod_http2 turns into the HTTP/1.1 handshake) and the
+    reason; an allowed one counts as an allowed actual request."""
+    refused = 'k8s_cors_requests_refused_total{status="403"}'
+    allowed = 'k8s_cors_requests_total{decision="allowed",kind="actual",mode="enforce"}'
+    before_refused, before_allowed = metric(refused), metric(allowed)
+    origin = "https://counted.evil.example.com"
+    offset = gateway.error_log_size()
+    upgrade_denied(origin)
+    upgrade = Upgrade(APP)
+    try:
+        assert_tunnel_works(upgrade)
+    finally:
+        upgrade.close()
+    check(metric(refused) == before_refused + 1, "refused 403: %d, expected %d"
+          % (metric(refused), before_refused + 1))
+    check(metric(allowed) == before_allowed + 1, "allowed actual: %d, expected %d"
+          % (metric(allowed), before_allowed + 1))
+    lines = harness.wait_until(lambda: [line for line in
+                                        gateway.error_log_since(offset).splitlines()
+                                        if origin in line], 3.0) or []
+    check(len(lines) == 1, "log lines naming %s: %r" % (origin, lines))
+    logged = 'refused CORS actual: origin="%s" method=GET path="%s"' % (origin,
+                                                                        EXEC_PATH.split("?")[0])
+    check(logged in lines[0] and "reason=origin-not-allowed" in lines[0], "log line: %s" % lines[0])
+
+
+def test_denied_origin_with_forged_host_gets_403():
+    """DNS rebinding: a page on rebind.example:PORT (the gateway's scheme and
+    port) whose name now resolves to the gateway sends that Origin and, as
+    Host (or :authority), the same name. The gateway's own origin comes from
+    its configuration, not from Host, so the upgrade is refused 403 before
+    the API server."""
+    forged = "rebind.example:%d" % gateway.port
+    scheme = "https" if gateway.protocol == harness.H2 else "http"
+    before = stats()
+    upgrade = Upgrade("%s://%s" % (scheme, forged), authority=forged)
+    after = stats()
+    try:
+        check(upgrade.response.status == 403, "status %d, expected 403"
+              % upgrade.response.status, upgrade.response)
+        check(after["total"] == before["total"], "the API server received %d requests"
+              % (after["total"] - before["total"]), upgrade.response)
+    finally:
+        upgrade.close()
+
+
+# ---- HTTP/2 only -------------------------------------------------------------------------
+
+
+@harness.http2_only("the SETTINGS frame")
+def test_http2_gateway_announces_extended_connect():
+    """H2WebSockets on: the server's SETTINGS carry ENABLE_CONNECT_PROTOCOL = 1
+    (RFC 8441 3), which is what lets a browser send a WebSocket over h2."""
+    connection = h2client.Connection(gateway.port, tls=gateway.protocol == harness.H2)
+    try:
+        settings = connection.wait_for_settings()
+        check(settings.enable_connect_protocol == 1, "SETTINGS_ENABLE_CONNECT_PROTOCOL = %r"
+              % settings.enable_connect_protocol)
+    finally:
+        connection.close()
+
+
+def http2_attempt(path, fields, method="CONNECT", protocol="websocket", server=None):
+    """A hand-made HTTP/2 request (fields as given); returns (status or the
+    stream's reset code as a string, API server requests it caused)."""
+    server = server or gateway
+    before = stats()["total"]
+    connection = h2client.Connection(server.port, tls=server.protocol == harness.H2, timeout=5.0)
+    try:
+        stream_id = connection.start(method, path, fields, protocol=protocol)
+        try:
+            outcome, _ = connection.head(stream_id)
+        except h2client.StreamReset as error:
+            outcome = "reset %s" % error.error_code
+        except h2client.H2Error as error:
+            outcome = "closed: %s" % error
+    finally:
+        connection.close()
+    return outcome, stats()["total"] - before
+
+
+@harness.http2_only("HTTP/2 framing")
+def test_http2_upgrade_smuggling_from_denied_origin_never_reaches_the_api_server():
+    """What HTTP/2 forbids cannot sneak an upgrade past the check: a GET with
+    the connection-specific Upgrade/Connection fields, an extended CONNECT
+    with another spelling of the protocol, one with an unknown protocol. Each
+    is refused (status >= 400 or the stream reset) and never reaches the API
+    server."""
+    evil = [("origin", "https://evil.example.com"), ("authorization", BEARER),
+            ("sec-websocket-version", "13")]
+    attempts = {
+        "GET with upgrade fields": ("GET", None, evil + [("connection", "Upgrade"),
+                                                         ("upgrade", "websocket"),
+                                                         ("sec-websocket-key", "AAAAAAAAAAAAAAAAAAAAAA==")]),
+        "CONNECT :protocol WebSocket": ("CONNECT", "WebSocket", evil),
+        "CONNECT :protocol unknown": ("CONNECT", "x-tunnel", evil),
+        "CONNECT without :protocol": ("CONNECT", None, evil),
+    }
+    problems = []
+    for name, (method, protocol, fields) in attempts.items():
+        outcome, reached = http2_attempt(EXEC_PATH, fields, method, protocol)
+        if reached or (isinstance(outcome, int) and outcome < 400):
+            problems.append("%s: %s, %d requests at the API server" % (name, outcome, reached))
+    check(not problems, "\n".join(problems))
+
+
+@harness.http2_only("HTTP/2 SETTINGS and extended CONNECT")
+def test_http2_without_h2websockets_no_extended_connect_reaches_the_api_server():
+    """A gateway that offers h2 without H2WebSockets does not announce
+    extended CONNECT, and one sent anyway from a denied origin never reaches
+    the API server (an allowed one may not either: browsers then use
+    HTTP/1.1 for WebSockets)."""
+    server = harness.Httpd(f"""\
+H2WebSockets off
+<Location "/">
+{POLICY}</Location>
+ProxyPass "/" "http://127.0.0.1:{fake.port}/" upgrade=websocket
+""", name="no-h2-websockets").start()
+    try:
+        connection = h2client.Connection(server.port, tls=server.protocol == harness.H2)
+        try:
+            settings = connection.wait_for_settings()
+        finally:
+            connection.close()
+        check(not settings.enable_connect_protocol, "ENABLE_CONNECT_PROTOCOL = %r"
+              % settings.enable_connect_protocol)
+        outcome, reached = http2_attempt(EXEC_PATH, [("origin", "https://evil.example.com"),
+                                                     ("authorization", BEARER),
+                                                     ("sec-websocket-version", "13")],
+                                         server=server)
+        check(not reached and not (isinstance(outcome, int) and outcome < 400),
+              "extended CONNECT without H2WebSockets: %s, %d requests at the API server"
+              % (outcome, reached))
+    finally:
+        server.stop()
 
 
 def test_gateway_healthy_after_upgrades():
