@@ -15,6 +15,11 @@ echo "== formatting (clang-format, the project's .clang-format)"
 make check-format
 echo "== unit tests and integration tests (make check)"
 make check
+echo "== integration tests over HTTP/2 (h2 over TLS, then h2c with prior knowledge)"
+for protocol in h2 h2c; do
+    K8S_CORS_TEST_PROTOCOL=$protocol tests/integration/run-integration \
+        test_gateway.py test_policy_language.py test_hostile.py test_upgrade.py test_faults.py
+done
 echo "== unit tests under AddressSanitizer and UBSan"
 make check-asan
 echo "== unit tests under valgrind"
