@@ -18,6 +18,7 @@ static const char policy_text[] = "K8sCors On\n"
                                   "K8sCorsAllowHeaders Authorization Content-Type\n"
                                   "#@ test.conf:4\n"
                                   "K8sCorsAllowOrigin https://dashboard.example.com\n"
+                                  "K8sCorsSelfOrigin https://api.example.com:6443\n"
                                   "#@ test.conf:5\n"
                                   "<K8sCorsOrigin https://monitoring.example.com>\n"
                                   "    K8sCorsAllowCredentials Off\n"
@@ -44,7 +45,6 @@ static const char *explain(const char *origin, const char *method, const char *h
     b.headers = headers;
     b.content_type = headers && strstr(headers, "Content-Type") ? "application/json" : NULL;
     b.credentials = credentials;
-    b.self_origin = "https://api.example.com:6443";
     json = console_explain_json(pool, policy.policy, &b, &error);
     ck_assert_msg(json != NULL, "%s", error);
     return json;
@@ -158,21 +158,21 @@ END_TEST
 START_TEST(origin_gate)
 {
     console_answer a;
-    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", NULL, NULL, &a), 0);
-    ck_assert_int_eq(
-        console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com", NULL, &a), 0);
-    ck_assert_int_eq(
-        console_origin_gate(pool, &policy, "PATCH", "https://dashboard.example.com", NULL, &a), 0);
-    ck_assert_int_eq(console_origin_gate(pool, &policy, "POST", "https://api.example.com",
-                                         "https://api.example.com", &a),
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", NULL, &a), 0);
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com", &a),
                      0);
-    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "https://evil.example", NULL, &a),
-                     403);
-    ck_assert_ptr_nonnull(strstr(a.json, "origin-not-allowed"));
-    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "null", NULL, &a), 403);
     ck_assert_int_eq(
-        console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com/x", NULL, &a),
-        403);
+        console_origin_gate(pool, &policy, "PATCH", "https://dashboard.example.com", &a), 0);
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "POST", "https://api.example.com:6443", &a),
+                     0);
+    /* A Host the attacker chose makes no origin the gateway's own. */
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "POST", "http://evil.example:8080", &a),
+                     403);
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "https://evil.example", &a), 403);
+    ck_assert_ptr_nonnull(strstr(a.json, "origin-not-allowed"));
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "null", &a), 403);
+    ck_assert_int_eq(
+        console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com/x", &a), 403);
 }
 END_TEST
 
