@@ -106,8 +106,10 @@ static void apply_decision(request_rec *r, const k8s_cors_request_state *state)
         apr_table_setn(r->headers_out, "Allow", d->allow);
     }
     /* A refused method of an allowed origin keeps its CORS headers, so the
-     * page can read the 405; a denied origin gets none. */
-    if (d->allow_origin == NULL)
+     * page can read the 405; a denied origin gets none, and neither does an
+     * allowed preflight that httpd's access control refused (Require all
+     * denied): only our 204 answers a preflight. */
+    if (d->allow_origin == NULL || (d->kind == CORS_KIND_PREFLIGHT && r->status != HTTP_NO_CONTENT))
         return;
     /* The values point into the policy (configuration pool) or into the
      * request's own headers: setn, no copies. */

@@ -102,8 +102,11 @@ int k8s_cors_header_parser(request_rec *r)
     /* mod_proxy_http forwards the API server's 1xx responses (103 Early
      * Hints) with the API server's headers on the connection's filters,
      * where no request filter sees them: in scope they are not forwarded.
-     * httpd still answers Expect: 100-continue itself. */
-    apr_table_setn(r->subprocess_env, "proxy-interim-response", "Suppress");
+     * Except for a request with Expect: 100-continue, whose client waits for
+     * the API server's 100 (Proxy100Continue): browsers never send one, so
+     * no CORS header of an interim response can reach a browser that way. */
+    if (!r->expecting_100)
+        apr_table_setn(r->subprocess_env, "proxy-interim-response", "Suppress");
     origin = apr_table_get(r->headers_in, "Origin");
     if (origin == NULL || origin[0] == '\0') {
         k8s_cors_count_without_origin(mode);
