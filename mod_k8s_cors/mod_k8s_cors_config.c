@@ -304,12 +304,22 @@ int k8s_cors_host_is_self(const request_rec *r)
     return 0;
 }
 
+unsigned k8s_cors_self_port(const request_rec *r, const char *scheme)
+{
+    /* `ServerName https://api.example.com[:port]` names the public side of
+     * a TLS terminator: its port (or the scheme's default), not the one
+     * httpd listens on. */
+    if (r->server->server_scheme != NULL)
+        return r->server->port ? r->server->port : cors_scheme_default_port(scheme, strlen(scheme));
+    return r->connection->local_addr->port;
+}
+
 const char *k8s_cors_self_directives(request_rec *r)
 {
     const k8s_cors_server_conf *conf =
         ap_get_module_config(r->server->module_config, &k8s_cors_module);
     const char *scheme = ap_http_scheme(r), *out = "";
-    unsigned port = r->connection->local_addr->port;
+    unsigned port = k8s_cors_self_port(r, scheme);
     int default_port = port == cors_scheme_default_port(scheme, strlen(scheme));
 
     for (int i = 0; conf != NULL && conf->name_list != NULL && i < conf->name_list->nelts; i++) {

@@ -55,6 +55,9 @@ int k8s_cors_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
 /* 1 if the request's host (httpd's r->hostname) is one of its virtual
  * host's names. */
 int k8s_cors_host_is_self(const request_rec *r);
+/* The port of the gateway's own origins: ServerName's when it has a
+ * scheme (`ServerName https://api.example.com`), else the connection's. */
+unsigned k8s_cors_self_port(const request_rec *r, const char *scheme);
 /* The virtual host's own origins as K8sCorsSelfOrigin lines, for the
  * console: its names with this connection's scheme and port. */
 const char *k8s_cors_self_directives(request_rec *r);

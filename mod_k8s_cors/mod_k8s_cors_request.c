@@ -127,7 +127,7 @@ int k8s_cors_header_parser(request_rec *r)
     request.host = r->hostname;
     request.host_is_self = k8s_cors_host_is_self(r);
     request.self_scheme = ap_http_scheme(r);
-    request.self_port = r->connection->local_addr->port;
+    request.self_port = k8s_cors_self_port(r, request.self_scheme);
     request.any_host = 0;
     request.upgrade = apr_table_get(r->headers_in, "Upgrade") != NULL;
     cors_decide(conf->policy, &request, &state->decision);

@@ -30,13 +30,14 @@ HTTP2_MODULE = "/usr/lib/apache2/modules/mod_http2.so"
 
 fake = None
 gateway = None
+state = {}
 
 # Every prefix maps to the fake's root.
 PREFIXES = ("/tls/", "/star-nocred/", "/star-cred/", "/denied-all/", "/ip-only/", "/user/",
             "/report/", "/off/")
 
 
-def gateway_config(port, fake_port, down_port, htpasswd_path):
+def gateway_config(port, terminated_port, fake_port, down_port, htpasswd_path):
     proxies = "".join('ProxyPass "%s" "http://127.0.0.1:%d/"\n' % (prefix, fake_port)
                       for prefix in PREFIXES)
     return f"""\
@@ -83,6 +84,18 @@ Protocols h2c http/1.1
 ProxyPass "/down/" "http://127.0.0.1:{down_port}/"
 {proxies}ProxyPass "/" "http://127.0.0.1:{fake_port}/"
 </VirtualHost>
+# Behind a TLS terminator: browsers see https://tls.example.test, httpd
+# serves plain http on another port.
+Listen 127.0.0.1:{terminated_port}
+<VirtualHost 127.0.0.1:{terminated_port}>
+ServerName https://tls.example.test
+<Location "/">
+    K8sCors On
+    K8sCorsDeniedOrigin reject
+    K8sCorsAllowOrigin {DASHBOARD}
+</Location>
+ProxyPass "/" "http://127.0.0.1:{fake_port}/"
+</VirtualHost>
 """
 
 
@@ -92,7 +105,8 @@ def setup_module():
     gateway = harness.Httpd(name="edges")
     htpasswd = gateway.write_file("conf/htpasswd",
                                   harness.htpasswd_sha1_line(BASIC_USER, BASIC_PASSWORD))
-    gateway.write_config(gateway_config(gateway.port, fake.port, harness.free_port(), htpasswd))
+    state["terminated_port"] = harness.free_port()
+    gateway.write_config(gateway_config(gateway.port, state["terminated_port"], fake.port, harness.free_port(), htpasswd))
     gateway.start()
 
 
@@ -261,6 +275,26 @@ def test_self_origin_directive_behind_a_tls_terminator():
                    body="{}")
     check(response.status == 403, "self origin with a forged Host: %d" % response.status,
           response)
+
+
+def test_server_name_with_scheme_names_the_public_origin():
+    """`ServerName https://tls.example.test` (plain http behind a terminator): the
+    gateway's own origin is https://tls.example.test, default port, not the port
+    httpd listens on; the listening port's http origin is not its own."""
+    port = state["terminated_port"]
+
+    def post(origin):
+        data = harness.build_raw_request("POST", NAMESPACES, [
+            ("Origin", origin), ("Authorization", BEARER)], body="{}", host="tls.example.test")
+        return harness.raw_request(port, data)
+
+    response, upstream = upstream_during(lambda: post("https://tls.example.test"))
+    check(response.status == 201 and upstream == 1,
+          "ServerName https://: same-origin POST %d, %d upstream" % (response.status, upstream),
+          response)
+    no_access_control(response, "ServerName https://")
+    response = post("http://tls.example.test:%d" % port)
+    check(response.status == 403, "the listening port's origin: %d" % response.status, response)
 
 
 # ---- Vary and the API server's CORS headers ----------------------------------------
