@@ -501,7 +501,10 @@ SECTIONS = (
     ("FilesMatch", '<FilesMatch "\\.json$">', "</FilesMatch>", "http://filesmatch.example.com"),
     ("If", '<If "%{REQUEST_URI} =~ m#^/if/#">', "</If>", "http://if.example.com"),
     ("ElseIf", '<If "false">\n</If>\n<ElseIf "true">', "</ElseIf>", "http://elseif.example.com"),
+    ("Else", '<If "false">\n</If>\n<Else>', "</Else>", "http://else.example.com"),
     ("Proxy", '<Proxy "http://127.0.0.1:1/*">', "</Proxy>", "http://proxy.example.com"),
+    ("ProxyMatch", '<ProxyMatch "^http://127\\.0\\.0\\.1:2/">', "</ProxyMatch>",
+     "http://proxymatch.example.com"),
     ("LocationMatch", '<LocationMatch "^/lm/">', "</LocationMatch>",
      "http://locationmatch.example.com"),
     ("DirectoryMatch", '<DirectoryMatch "^/srv/dm">', "</DirectoryMatch>",
@@ -517,9 +520,9 @@ def sections_config(strict):
 
 
 def test_policies_in_every_section_kind_are_linted():
-    """A plain-http origin in <Files>, <FilesMatch>, <If>, <ElseIf>, <Proxy>,
-    <LocationMatch> and <DirectoryMatch>: httpd -t warns about each (KC0001, with
-    the file and line)."""
+    """A plain-http origin in <Files>, <FilesMatch>, <If>, <ElseIf>, <Else>, <Proxy>,
+    <ProxyMatch>, <LocationMatch> and <DirectoryMatch>: httpd -t warns about each
+    (KC0001, with the file and line)."""
     server = harness.Httpd(name="sections-lint")
     status, output = server.configtest(sections_config(strict=False))
     check(status == 0, "configtest failed without strict:\n" + output)
