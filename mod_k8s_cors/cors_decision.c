@@ -23,7 +23,6 @@ static int check_preflight(const cors_policy *policy, const cors_rule *rule,
     size_t bad_len;
     size_t method_len = strlen(request->request_method);
     const char *headers = request->request_headers;
-
     const cors_token_list *methods = cors_effective_methods(policy, rule);
 
     /* Compared byte for byte: browsers upper-case only DELETE, GET, HEAD,
@@ -95,10 +94,12 @@ static int host_is(const cors_origin *origin, const char *host)
     const char *own = origin->text + origin->host_off;
     /* Both sides are lower-case (httpd lower-cases the request's host). An
      * IPv6 literal may come without its brackets. */
-    if (len + 2 == origin->host_len && own[0] == '[')
-        own++, len = origin->host_len - 2;
-    else if (len != origin->host_len)
+    if (len + 2 == origin->host_len && own[0] == '[') {
+        own++;
+        len = origin->host_len - 2;
+    } else if (len != origin->host_len) {
         return 0;
+    }
     return strncasecmp(own, host, len) == 0;
 }
 
