@@ -155,6 +155,35 @@ START_TEST(method_refused_with_cors_headers)
 }
 END_TEST
 
+START_TEST(star_as_fetch_means_it)
+{
+    static const char *const texts[] = {
+        "K8sCors On\nK8sCorsAllowMethods *\nK8sCorsAllowHeaders *\n"
+        "K8sCorsAllowOrigin https://a.example.com\n",
+        "K8sCors On\nK8sCorsAllowMethods *\nK8sCorsAllowHeaders *\nK8sCorsAllowCredentials Off\n"
+        "K8sCorsAllowOrigin https://a.example.com\n",
+    };
+    for (int with_credentials = 1; with_credentials >= 0; with_credentials--) {
+        console_policy p;
+        console_browser_request b = {0};
+        const char *error = NULL, *j;
+        ck_assert_ptr_null(console_policy_load(pool, texts[1 - with_credentials], "/", &p));
+        b.origin = "https://a.example.com";
+        b.method = "PATCH";
+        b.headers = "X-Custom";
+        b.credentials = CONSOLE_CREDENTIALS_INCLUDE;
+        j = console_explain_json(pool, p.policy, &b, &error);
+        /* With credentials on, the gateway answers by name: the browser
+         * allows a credentialed request; with them off it refuses it. */
+        EXPECT(j, with_credentials ? "\"verdict\":\"allowed\"" : "\"verdict\":\"blocked\"");
+        b.credentials = CONSOLE_CREDENTIALS_OMIT;
+        EXPECT(console_explain_json(pool, p.policy, &b, &error), "\"verdict\":\"allowed\"");
+        b.headers = "Authorization"; /* never covered by `*` */
+        EXPECT(console_explain_json(pool, p.policy, &b, &error), "\"verdict\":\"blocked\"");
+    }
+}
+END_TEST
+
 START_TEST(origin_gate)
 {
     console_answer a;
@@ -188,6 +217,7 @@ Suite *cgi_expect_suite(void)
     tcase_add_test(tc, same_origin_and_modes);
     tcase_add_test(tc, method_refused_with_cors_headers);
     tcase_add_test(tc, origin_gate);
+    tcase_add_test(tc, star_as_fetch_means_it);
     suite_add_tcase(s, tc);
     return s;
 }
