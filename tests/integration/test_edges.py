@@ -229,6 +229,8 @@ def test_rebinding_over_http2_is_refused():
     check(status == 201, "same-origin POST over h2: %d" % status)
     check(not [name for name, _ in headers if name.startswith("access-control-")],
           "CORS headers on a same-origin h2 response: %r" % headers)
+    check([value for name, value in headers if name == "vary"] == ["Origin"],
+          "Vary on a same-origin h2 response: %r" % headers)
 
 
 def test_same_origin_post_is_forwarded_under_every_server_name():
