@@ -20,7 +20,7 @@
 #define FUZZ_CHECK(condition, ...)                                                                 \
     do {                                                                                           \
         if (!(condition)) {                                                                        \
-            fprintf(stderr, "invariant failed at %s:%d: %s: ", __FILE__, __LINE__, #condition);   \
+            fprintf(stderr, "invariant failed at %s:%d: %s: ", __FILE__, __LINE__, #condition);    \
             fprintf(stderr, __VA_ARGS__);                                                          \
             fputc('\n', stderr);                                                                   \
             abort();                                                                               \

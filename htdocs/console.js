@@ -1,18 +1,29 @@
 // The console page: reads the form, runs tests, renders results with
 // textContent only, and writes a machine-readable summary into
 // <pre id="verdicts">. The bearer token lives in the variable below and
-// nowhere else (no storage, no cookie, no URL).
+// nowhere else (no storage, no cookie, no URL), and goes only to a gateway
+// the operator configured, typed, or confirmed.
 import {
   buildMatrix, makeCell, browserTest, explain, probe, loadPolicy, gatewayReachable, unsafeHeaders,
 } from './runner.js';
 import { likelyCause, reasonText, nearMisses } from './hints.js';
+import {
+  renderGrid, markSelected, summarySentence, renderAttention, renderDetail, renderProbes,
+} from './grid.js';
+import { configuredGateways } from './gateways.js';
 
 let bearerToken = '';
 let policyDocument = null;
 let running = false;
+let lastCells = [];
+let lastSummary = null;
 
 const $ = (id) => document.getElementById(id);
 const pageOrigin = window.location.origin;
+const configured = configuredGateways(document, pageOrigin);
+// A gateway from the link (?gateway=) that the operator has not typed over.
+let gatewayFromLink = false;
+const confirmedGateways = new Set();
 
 function el(tag, options = {}, children = []) {
   const node = document.createElement(tag);
@@ -36,8 +47,10 @@ function setMessage(text, kind) {
 }
 
 function writeSummary(summary) {
+  lastSummary = summary;
   $('verdicts').textContent = JSON.stringify(summary, null, 2);
   document.body.dataset.state = summary.state;
+  $('export').disabled = summary.state !== 'done';
 }
 
 // The gateway's origin, or null when the URL is not an http(s) URL.
@@ -75,11 +88,11 @@ function renderPolicy(document_) {
     el('td', { text: shortSource(rule.source), attrs: { title: rule.source || '' } }),
   ]));
   if (rows.length === 0) rows.push(el('tr', {}, [el('td', { text: 'no origin is allowed', attrs: { colspan: 6 } })]));
-  box.appendChild(el('table', { className: 'rules' }, [
+  box.appendChild(el('div', { className: 'table-wrap' }, [el('table', { className: 'rules' }, [
     el('thead', {}, [el('tr', {}, ['Kind', 'Origin', 'Methods', 'Headers', 'Credentials', 'Configured at']
-      .map((name) => el('th', { text: name })))]),
+      .map((name) => el('th', { text: name, attrs: { scope: 'col' } })))]),
     el('tbody', {}, rows),
-  ]));
+  ])]));
   if (document_.warnings.length) {
     box.appendChild(el('h3', { text: 'Warnings' }));
     box.appendChild(el('ul', { className: 'warnings' }, document_.warnings.map((w) => el('li', {}, [
@@ -93,7 +106,7 @@ function renderPolicy(document_) {
 
 async function fetchPolicy(gateway) {
   const result = await loadPolicy(gateway);
-  if (result.reachable && result.status === 200 && result.body) {
+  if (result.reachable && result.status === 200 && result.body && result.body.policy) {
     policyDocument = result.body;
     renderPolicy(policyDocument);
     return true;
@@ -150,10 +163,7 @@ function renderRow(cell, index) {
         attrs: { title: e.rule.source || '' } }) : null,
     ])
     : el('td', { className: 'verdict unknown', text: 'unknown (explain blocked or unreachable)' });
-  const probeCell = el('td', {}, [
-    el('details', {}, [el('summary', { text: cell.probe ? probeSummary(cell.probe) : 'not run' }),
-      el('pre', { className: 'raw', text: probeText(cell.probe) })]),
-  ]);
+  const probeCell = el('td', { text: cell.probe ? probeSummary(cell.probe) : 'not run' });
   const matchCell = el('td', { className: 'match' }, [
     el('strong', { text: cell.match === null ? '? no expectation' : cell.match ? '✓ matches' : '✗ MISMATCH' }),
     cell.cause ? el('div', { className: 'cause', text: cell.cause }) : null,
@@ -188,6 +198,74 @@ function cellSummary(cell) {
   };
 }
 
+// ---- where a token may go --------------------------------------------------------------
+
+let pendingConfirmation = null;
+
+function tokenMayGoTo(gateway) {
+  return configured.includes(gateway) || !gatewayFromLink || confirmedGateways.has(gateway);
+}
+
+// A gateway the link chose and the configuration does not list: nothing is
+// sent until the operator says so, for this gateway.
+function askToSendToken(gateway, proceed) {
+  pendingConfirmation = { gateway, proceed };
+  $('confirm-text').textContent = `The gateway ${gateway} comes from the link that opened this page and is not one `
+    + `of this console's configured gateways (${configured.join(', ') || 'none'}). The Authorization tests would send `
+    + 'your bearer token to it. Send it only if you chose this gateway yourself.';
+  $('confirm-send').textContent = `Send my token to ${gateway}`;
+  $('confirm-gateway').hidden = false;
+  $('confirm-cancel').focus();
+  setStatus('Waiting for your answer: nothing has been sent.');
+  writeSummary({ state: 'confirm', page_origin: pageOrigin, gateway, configured_gateways: configured });
+}
+
+function answerConfirmation(send) {
+  const pending = pendingConfirmation;
+  pendingConfirmation = null;
+  $('confirm-gateway').hidden = true;
+  if (!pending) return;
+  if (send && gatewayOrigin() === pending.gateway) {
+    confirmedGateways.add(pending.gateway);
+    pending.proceed();
+  } else {
+    setStatus(`Cancelled: nothing was sent to ${pending.gateway}.`);
+    writeSummary({ state: 'idle', page_origin: pageOrigin, gateway: pending.gateway, cancelled: true });
+  }
+}
+
+function showGatewayOrigin() {
+  const gateway = gatewayOrigin();
+  const note = configured.length ? `Configured gateways: ${configured.join(', ')}.`
+    : 'No configured gateway: a token goes only to a gateway you type or confirm.';
+  const fromLink = gateway && gatewayFromLink && !configured.includes(gateway)
+    ? ` ${gateway} comes from the link, not from the configuration: the page asks before sending a token to it.` : '';
+  $('gateway-origin-note').textContent = note + fromLink;
+  $('gateway-origin-note').className = fromLink ? 'warn-text' : 'muted';
+}
+
+// ---- the grid -----------------------------------------------------------------------------
+
+const FORMAT = { headerList, probeText, probeSummary };
+
+function selectCell(id, focus) {
+  const cell = lastCells.find((candidate) => candidate.id === id && candidate.browser);
+  if (!cell) return;
+  markSelected($('grid'), id);
+  renderDetail($('cell-detail'), cell, FORMAT);
+  if (focus) {
+    const button = $('grid').querySelector(`button[data-cell="${CSS.escape(id)}"]`);
+    if (button) {
+      button.focus();
+      button.scrollIntoView({ block: 'nearest' });
+    }
+  }
+}
+
+function showGrid(cells) {
+  renderGrid($('grid'), cells.filter((cell) => cell.browser), selectCell);
+}
+
 // ---- running ------------------------------------------------------------------------
 
 async function runCells(cells, label) {
@@ -198,7 +276,19 @@ async function runCells(cells, label) {
     return;
   }
   if (running) return;
+  if (bearerToken && !tokenMayGoTo(gateway)) {
+    askToSendToken(gateway, () => runCells(cells, label));
+    return;
+  }
   running = true;
+  // The token as it was when the run was allowed: one typed during the run waits for the next.
+  const token = bearerToken;
+  lastCells = cells;
+  for (const cell of cells) delete cell.browser;
+  $('sentence').textContent = '';
+  $('attention').replaceChildren();
+  $('cell-detail').replaceChildren();
+  showGrid(cells);
   const path = apiPath();
   const withProbe = $('with-probe').checked;
   const tbody = $('results').querySelector('tbody');
@@ -212,7 +302,7 @@ async function runCells(cells, label) {
   let explainReachable = false;
   for (const [index, cell] of cells.entries()) {
     setStatus(`${label}: test ${index + 1} of ${cells.length} — ${cell.method} ${cell.path}`);
-    cell.browser = await browserTest(gateway, cell, bearerToken);
+    cell.browser = await browserTest(gateway, cell, token);
     const explained = await explain(gateway, pageOrigin, cell);
     cell.explained = explained.reachable && explained.status === 200 && explained.body ? explained.body.explain : null;
     explainReachable = explainReachable || !!cell.explained;
@@ -224,6 +314,7 @@ async function runCells(cells, label) {
     const e = cell.explained ? cell.explained.expect : null;
     cell.match = e ? e.verdict === cell.browser.verdict && (e.status === null || e.status === cell.browser.status) : null;
     tbody.appendChild(renderRow(cell, index));
+    showGrid(cells);
   }
   const reachable = explainReachable || policyLoaded || await gatewayReachable(gateway);
   const allBlocked = cells.every((cell) => cell.browser.verdict === 'blocked');
@@ -255,14 +346,21 @@ async function runCells(cells, label) {
     + (explainReachable ? `${mismatches} mismatch${mismatches === 1 ? '' : 'es'} with the policy.` : 'no policy expectation (explain unreachable).');
   $('summary').textContent = summaryText;
   $('summary').className = 'summary ' + (mismatches || !explainReachable ? 'bad' : 'good');
+  const sentence = summarySentence(pageOrigin, cells, context);
+  $('sentence').textContent = sentence;
+  showGrid(cells);
+  renderAttention($('attention'), cells, selectCell);
+  renderProbes($('probes'), probes, FORMAT);
+  const first = cells.find((cell) => cell.match === false) || cells.find((cell) => cell.browser.verdict === 'blocked');
+  if (first) selectCell(first.id, false);
   setStatus(`${label} done.`);
   writeSummary({
     state: 'done', page_origin: pageOrigin, gateway, policy_path: policyPath, policy_loaded: policyLoaded,
     explain_reachable: explainReachable, gateway_reachable: reachable, origin_allowed: originAllowed,
     same_origin: gateway === pageOrigin,
-    message: $('message').hidden ? null : $('message').textContent, summary: summaryText,
+    message: $('message').hidden ? null : $('message').textContent, summary: summaryText, sentence,
     counts: { tests: cells.length, allowed, blocked: cells.length - allowed, mismatches },
-    token_used: bearerToken !== '',
+    token_used: token !== '',
     cells: cells.map(cellSummary),
   });
   running = false;
@@ -306,12 +404,42 @@ async function explainOther() {
   document.body.dataset.explained = verdict;
 }
 
+// The machine-readable result, as shown under "Machine-readable summary".
+function exportResult() {
+  if (!lastSummary || lastSummary.state !== 'done') return;
+  const blob = new Blob([JSON.stringify(lastSummary, null, 2) + '\n'], { type: 'application/json' });
+  const host = new URL(lastSummary.gateway).host.replace(/[^A-Za-z0-9.-]/g, '_');
+  const link = el('a', { attrs: { href: URL.createObjectURL(blob), download: `k8s-cors-console-${host}.json` } });
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
 // ---- wiring -------------------------------------------------------------------------
 
 function init() {
   $('page-origin').textContent = pageOrigin;
   const params = new URLSearchParams(window.location.search);
-  if (params.get('gateway')) $('gateway').value = params.get('gateway');
+  $('configured-gateways').replaceChildren(...configured.map((origin) => el('option', { attrs: { value: origin } })));
+  if (params.get('gateway')) {
+    $('gateway').value = params.get('gateway');
+    gatewayFromLink = true;
+  } else if (configured.length === 1) {
+    $('gateway').value = configured[0];
+  }
+  // Typed by the operator (a script setting .value fires no input event).
+  $('gateway').addEventListener('input', (event) => {
+    if (event.isTrusted) gatewayFromLink = false;
+    showGatewayOrigin();
+  });
+  showGatewayOrigin();
+  $('confirm-send').addEventListener('click', () => answerConfirmation(true));
+  $('confirm-cancel').addEventListener('click', () => answerConfirmation(false));
+  $('confirm-gateway').addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') answerConfirmation(false);
+  });
+  $('export').addEventListener('click', exportResult);
   if (params.get('path')) $('api-path').value = params.get('path');
   if (params.get('explain_origin')) $('other-origin').value = params.get('explain_origin');
   if (params.get('probe') === '0') $('with-probe').checked = false;
@@ -342,7 +470,11 @@ function init() {
   if (gatewayOrigin()) setStatus('Ready: load the policy, run a single test or the matrix.');
   document.body.dataset.state = 'idle';
   const run = params.get('run');
-  if (run === 'matrix') runCells(buildMatrix(apiPath()), 'Matrix');
+  const gateway = gatewayOrigin();
+  if (run && gateway && gatewayFromLink && !configured.includes(gateway)) {
+    // A link starts tests only against a configured gateway.
+    setStatus(`The link asks to run tests against ${gateway}, which is not configured here: press Run to start them.`);
+  } else if (run === 'matrix') runCells(buildMatrix(apiPath()), 'Matrix');
   else if (run === 'single') runCells([singleCell()], 'Single test');
   if (params.get('explain_origin') && run !== 'matrix') explainOther();
 }

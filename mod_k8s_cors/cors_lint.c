@@ -2,12 +2,10 @@
  * Configuration lint.
  *
  * For a pattern, we first derive the origin it is meant to accept (a
- * "sample": the first workable alternative of each group, one repetition of
- * each repeated item, `.` taken as the dot its author probably meant), then
- * build attacker origins from it (a suffix domain, a sibling label, the dot
- * replaced, plain http, a foreign host, deeper subdomains) and keep those
- * the pattern really accepts, under the target's matching semantics. Every
- * reported attacker origin has been matched; nothing is guessed.
+ * "sample", cors_lint_sample.c), then build attacker origins from it (a suffix domain, a sibling
+ * label, the dot replaced, plain http, a foreign host, deeper subdomains) and keep those the
+ * pattern really accepts, under the target's matching semantics. Every reported attacker origin has
+ * been matched; nothing is guessed.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -17,431 +15,7 @@
 #include <apr_strings.h>
 
 #include "cors_lint.h"
-
-#define SAMPLE_MAX       CORS_ORIGIN_MAX_LEN
-#define MAX_SEGMENTS     256
-#define MAX_ALTERNATIONS 6
-
-/* ---- the sample generator ---------------------------------------------------- */
-
-typedef enum {
-    SEG_LITERAL, /* a literal character */
-    SEG_DOT,     /* an unescaped `.`, emitted as '.' */
-    SEG_WILD,    /* `.*` / `.+`: any run of characters */
-    SEG_CLASS,   /* a character class or \d \w, with its quantifier */
-} segment_kind;
-
-typedef struct {
-    segment_kind kind;
-    size_t out_off, out_len;
-    const char *src; /* the pattern text that produced it (classes) */
-    size_t src_len;
-} segment;
-
-typedef struct {
-    const char *pattern;
-    char text[SAMPLE_MAX + 1];
-    size_t len;
-    segment segs[MAX_SEGMENTS];
-    int nsegs;
-    int unsupported;
-    /* Which alternative to take at the k-th alternation met, so that the
-     * caller can retry when the first choice gives no origin. */
-    int choice[MAX_ALTERNATIONS];
-    int alternations;
-} sample;
-
-static void emit(sample *s, segment_kind kind, const char *chars, size_t n, const char *src,
-                 size_t src_len)
-{
-    segment *seg;
-    if (s->len + n > SAMPLE_MAX || s->nsegs == MAX_SEGMENTS) {
-        s->unsupported = 1;
-        return;
-    }
-    seg = &s->segs[s->nsegs++];
-    seg->kind = kind;
-    seg->out_off = s->len;
-    seg->out_len = n;
-    seg->src = src;
-    seg->src_len = src_len;
-    memcpy(s->text + s->len, chars, n);
-    s->len += n;
-}
-
-/* End of the group starting at p[i] == '(' (index of its ')'), or 0. */
-static size_t group_end(const char *p, size_t i, size_t end)
-{
-    int depth = 0, in_class = 0;
-    for (; i < end; i++) {
-        if (p[i] == '\\') {
-            i++;
-        } else if (in_class) {
-            if (p[i] == ']')
-                in_class = 0;
-        } else if (p[i] == '[') {
-            in_class = 1;
-            if (i + 1 < end && p[i + 1] == '^')
-                i++;
-            if (i + 1 < end && p[i + 1] == ']')
-                i++;
-        } else if (p[i] == '(') {
-            depth++;
-        } else if (p[i] == ')') {
-            if (--depth == 0)
-                return i;
-        }
-    }
-    return 0;
-}
-
-/* End of the class starting at p[i] == '[' (index of its ']'), or 0. */
-static size_t class_end(const char *p, size_t i, size_t end)
-{
-    i++;
-    if (i < end && p[i] == '^')
-        i++;
-    if (i < end && p[i] == ']')
-        i++;
-    for (; i < end; i++) {
-        if (p[i] == '\\')
-            i++;
-        else if (p[i] == '[' && i + 1 < end && p[i + 1] == ':') {
-            const char *close = strstr(p + i, ":]");
-            if (close == NULL || (size_t)(close - p) >= end)
-                return 0;
-            i = (size_t)(close - p) + 1;
-        } else if (p[i] == ']')
-            return i;
-    }
-    return 0;
-}
-
-/* Does the class p[start..stop] (brackets included) accept c? */
-static int class_accepts(const char *p, size_t start, size_t stop, char c)
-{
-    size_t i = start + 1;
-    int negated = 0, hit = 0;
-    if (p[i] == '^') {
-        negated = 1;
-        i++;
-    }
-    for (int first = 1; i < stop; first = 0) {
-        char lo = p[i], hi;
-        if (lo == '[' && p[i + 1] == ':') {
-            const char *name = p + i + 2;
-            if (strncmp(name, "alpha:", 6) == 0)
-                hit |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-            else if (strncmp(name, "digit:", 6) == 0)
-                hit |= c >= '0' && c <= '9';
-            else if (strncmp(name, "alnum:", 6) == 0 || strncmp(name, "word:", 5) == 0)
-                hit |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-            else if (strncmp(name, "lower:", 6) == 0)
-                hit |= c >= 'a' && c <= 'z';
-            i = (size_t)(strstr(p + i, ":]") - p) + 2;
-            continue;
-        }
-        if (lo == '\\') {
-            char e = p[i + 1];
-            i += 2;
-            if (e == 'd')
-                hit |= c >= '0' && c <= '9';
-            else if (e == 'w')
-                hit |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '_';
-            else
-                hit |= c == e;
-            continue;
-        }
-        (void)first;
-        i++;
-        if (p[i] == '-' && i + 1 < stop && p[i + 1] != ']') {
-            hi = p[i + 1];
-            i += 2;
-            hit |= c >= lo && c <= hi;
-        } else {
-            hit |= c == lo;
-        }
-    }
-    return negated ? !hit : hit;
-}
-
-/* How many times a quantifier at p[*i] repeats the item: min, with * and
- * + read as given by many/plus. Advances *i past it (and a lazy or
- * possessive suffix). Returns -1 when there is no quantifier. */
-static int quantifier(const char *p, size_t *i, size_t end, int star, int question)
-{
-    int count;
-    if (*i >= end)
-        return -1;
-    switch (p[*i]) {
-    case '*':
-        count = star;
-        (*i)++;
-        break;
-    case '+':
-        count = 1;
-        (*i)++;
-        break;
-    case '?':
-        count = question;
-        (*i)++;
-        break;
-    case '{': {
-        size_t k = *i + 1;
-        int n = 0, digits = 0;
-        while (k < end && p[k] >= '0' && p[k] <= '9' && n < 1000) {
-            n = n * 10 + (p[k++] - '0');
-            digits++;
-        }
-        if (!digits)
-            return -1; /* a literal '{' */
-        while (k < end && p[k] != '}')
-            k++;
-        if (k == end)
-            return -1;
-        *i = k + 1;
-        count = n == 0 && star ? 1 : n;
-        break;
-    }
-    default:
-        return -1;
-    }
-    if (*i < end && (p[*i] == '?' || p[*i] == '+'))
-        (*i)++;
-    return count;
-}
-
-static void generate(sample *s, size_t start, size_t end);
-
-/* One alternative p[start..end) (no top-level '|'). */
-static void generate_sequence(sample *s, size_t start, size_t end)
-{
-    const char *p = s->pattern;
-    size_t i = start;
-
-    while (i < end && !s->unsupported) {
-        size_t item = i, mark_len = s->len;
-        int mark_segs = s->nsegs, count;
-        char c = p[i];
-
-        if (c == '^' || c == '$') {
-            i++;
-            continue;
-        }
-        if (c == '\\') {
-            char e = i + 1 < end ? p[i + 1] : '\0';
-            i += 2;
-            if (strchr("AzZbBG", e) != NULL && e != '\0')
-                continue; /* anchors and assertions emit nothing */
-            if (e == 'd' || e == 'w') {
-                count = quantifier(p, &i, end, 1, 0);
-                for (int k = 0; k < (count < 0 ? 1 : count); k++)
-                    emit(s, SEG_CLASS, e == 'd' ? "1" : "a", 1, p + item, i - item);
-                continue;
-            }
-            if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') ||
-                e == '\0') {
-                s->unsupported = 1; /* \s, \n, back-references...: not an origin */
-                return;
-            }
-            count = quantifier(p, &i, end, 0, 1);
-            for (int k = 0; k < (count < 0 ? 1 : count); k++)
-                emit(s, SEG_LITERAL, &e, 1, p + item, 2);
-            continue;
-        }
-        if (c == '.') {
-            i++;
-            count = quantifier(p, &i, end, 1, 0);
-            if (count < 0)
-                emit(s, SEG_DOT, ".", 1, p + item, 1);
-            else if (count > 0)
-                emit(s, SEG_WILD, "a", 1, p + item, i - item);
-            continue;
-        }
-        if (c == '[') {
-            size_t stop = class_end(p, i, end);
-            const char *reps = "abcdefghijklmnopqrstuvwxyz0123456789-._";
-            char rep = '\0';
-            if (stop == 0) {
-                s->unsupported = 1;
-                return;
-            }
-            for (const char *r = reps; *r; r++)
-                if (class_accepts(p, i, stop, *r)) {
-                    rep = *r;
-                    break;
-                }
-            i = stop + 1;
-            count = quantifier(p, &i, end, 1, 0);
-            if (rep == '\0') {
-                s->unsupported = 1;
-                return;
-            }
-            for (int k = 0; k < (count < 0 ? 1 : count); k++)
-                emit(s, SEG_CLASS, &rep, 1, p + item, i - item);
-            continue;
-        }
-        if (c == '(') {
-            size_t close = group_end(p, i, end), inner = i + 1;
-            if (close == 0) {
-                s->unsupported = 1;
-                return;
-            }
-            if (p[inner] == '?') {
-                if (p[inner + 1] == ':' || p[inner + 1] == '>') {
-                    inner += 2;
-                } else if (p[inner + 1] == 'P' || p[inner + 1] == '<' || p[inner + 1] == '\'') {
-                    if (p[inner + 2] == '=' || p[inner + 2] == '!') {
-                        s->unsupported = 1; /* look-behind */
-                        return;
-                    }
-                    while (inner < close && p[inner] != '>' && p[inner] != '\'')
-                        inner++;
-                    inner++;
-                } else {
-                    /* (?i) and other inline options: skip; (?= (?! and the
-                     * rest: no origin to derive. */
-                    size_t k = inner + 1;
-                    while (k < close && strchr("imsxnUJ-^", p[k]) != NULL)
-                        k++;
-                    if (k == close) {
-                        i = close + 1;
-                        continue;
-                    }
-                    if (p[k] != ':') {
-                        s->unsupported = 1;
-                        return;
-                    }
-                    inner = k + 1;
-                }
-            } else if (p[inner] == '*') {
-                s->unsupported = 1; /* (*VERB) */
-                return;
-            }
-            generate(s, inner, close);
-            i = close + 1;
-            count = quantifier(p, &i, end, 0, 0);
-            if (count == 0) {
-                s->len = mark_len;
-                s->nsegs = mark_segs;
-            }
-            continue;
-        }
-        if (c == ')' || c == '*' || c == '+' || c == '?') {
-            s->unsupported = 1;
-            return;
-        }
-        i++;
-        count = quantifier(p, &i, end, 0, 1);
-        for (int k = 0; k < (count < 0 ? 1 : count); k++)
-            emit(s, SEG_LITERAL, &c, 1, p + item, 1);
-    }
-}
-
-/* p[start..end): alternatives separated by top-level '|'. */
-static void generate(sample *s, size_t start, size_t end)
-{
-    const char *p = s->pattern;
-    size_t alt_start[16], alt_end[16];
-    int n = 0, depth = 0, in_class = 0, which = 0;
-
-    alt_start[0] = start;
-    for (size_t i = start; i < end; i++) {
-        if (p[i] == '\\') {
-            i++;
-        } else if (in_class) {
-            if (p[i] == ']')
-                in_class = 0;
-        } else if (p[i] == '[') {
-            size_t stop = class_end(p, i, end);
-            if (stop == 0) {
-                s->unsupported = 1;
-                return;
-            }
-            i = stop;
-        } else if (p[i] == '(') {
-            depth++;
-        } else if (p[i] == ')') {
-            depth--;
-        } else if (p[i] == '|' && depth == 0) {
-            if (n == 15) {
-                s->unsupported = 1;
-                return;
-            }
-            alt_end[n++] = i;
-            alt_start[n] = i + 1;
-        }
-    }
-    alt_end[n++] = end;
-    if (n > 1) {
-        int k = s->alternations++;
-        if (k < MAX_ALTERNATIONS)
-            which = s->choice[k] % n;
-    }
-    generate_sequence(s, alt_start[which], alt_end[which]);
-}
-
-/* The sample as a candidate origin: what a browser would send for it. The
- * scheme is added when the pattern does not spell it (kube's own examples
- * begin with "//"). Returns NULL when no origin comes out. */
-typedef struct {
-    sample s;
-    const char *prefix; /* added before the sample */
-    const char *base;   /* prefix + sample */
-    cors_origin origin; /* base parsed */
-    size_t host_start;  /* in the sample */
-    size_t host_end;
-} intended;
-
-static int derive(const char *pattern, intended *in)
-{
-    const char *sep;
-    /* Try the alternatives in turn until one gives an origin. */
-    for (int attempt = 0; attempt < 64; attempt++) {
-        memset(&in->s, 0, sizeof(in->s));
-        in->s.pattern = pattern;
-        for (int k = 0; k < MAX_ALTERNATIONS; k++)
-            in->s.choice[k] = (attempt >> k) & 1;
-        generate(&in->s, 0, strlen(pattern));
-        if (in->s.unsupported)
-            return 0;
-        in->s.text[in->s.len] = '\0';
-        sep = strstr(in->s.text, "://");
-        if (sep == in->s.text) {
-            in->prefix = "https"; /* "://host": the scheme left open */
-            in->host_start = 3;
-        } else if (sep != NULL) {
-            in->prefix = "";
-            in->host_start = (size_t)(sep - in->s.text) + 3;
-        } else if (strncmp(in->s.text, "//", 2) == 0) {
-            in->prefix = "https:";
-            in->host_start = 2;
-        } else {
-            in->prefix = "https://";
-            in->host_start = 0;
-        }
-        in->host_end = in->host_start;
-        while (in->host_end < in->s.len && in->s.text[in->host_end] != ':')
-            in->host_end++;
-        in->base = NULL;
-        {
-            char buf[SAMPLE_MAX + 16];
-            size_t plen = strlen(in->prefix);
-            if (plen + in->s.len >= sizeof(buf))
-                return 0;
-            memcpy(buf, in->prefix, plen);
-            memcpy(buf + plen, in->s.text, in->s.len + 1);
-            if (cors_origin_parse(buf, strlen(buf), &in->origin) == CORS_ORIGIN_OK) {
-                in->base = in->origin.text;
-                return 1;
-            }
-        }
-        if (in->s.alternations == 0)
-            return 0;
-    }
-    return 0;
-}
+#include "cors_lint_sample.h"
 
 /* ---- matching a candidate with the target's semantics ------------------------ */
 
@@ -491,25 +65,27 @@ const char *cors_regex_escape(apr_pool_t *pool, const char *text)
 /* A fixed pattern built from the sample's structure: literals escaped, a
  * stray `.` made a literal dot, a `.*` in the host narrowed to one DNS
  * label, classes kept; anchored for kube (which searches), bare for the
- * module (which anchors itself). */
-static const char *suggest(apr_pool_t *pool, const intended *in, cors_semantics semantics)
+ * module (which anchors itself). The scheme stays what the author wrote:
+ * turning http into https changes the origin, which only its owner can
+ * decide (the plain-http finding says so). */
+static const char *suggest(apr_pool_t *pool, const cors_intended *in, cors_semantics semantics)
 {
-    const sample *s = &in->s;
+    const cors_sample *s = &in->s;
     const char *out = semantics == CORS_SEMANTICS_KUBE ? "^" : "";
     int port_seen = 0;
     out = apr_pstrcat(pool, out, cors_regex_escape(pool, in->prefix), NULL);
     for (int k = 0; k < s->nsegs; k++) {
-        const segment *seg = &s->segs[k];
+        const cors_segment *seg = &s->segs[k];
         const char *piece;
         char c = s->text[seg->out_off];
         if (seg->out_off >= in->host_end)
             port_seen = 1;
         switch (seg->kind) {
-        case SEG_LITERAL:
-        case SEG_DOT:
+        case CORS_SEG_LITERAL:
+        case CORS_SEG_DOT:
             piece = cors_regex_escape(pool, apr_pstrmemdup(pool, &c, 1));
             break;
-        case SEG_WILD:
+        case CORS_SEG_WILD:
             /* Glued to the rest of a label (".*example"): an optional
              * subdomain; else one DNS label. */
             if (port_seen)
@@ -520,29 +96,27 @@ static const char *suggest(apr_pool_t *pool, const intended *in, cors_semantics 
             else
                 piece = "[a-z0-9-]+";
             break;
-        case SEG_CLASS:
+        case CORS_SEG_CLASS:
         default:
             piece = apr_pstrmemdup(pool, seg->src, seg->src_len);
             break;
         }
         out = apr_pstrcat(pool, out, piece, NULL);
     }
-    if (in->prefix[0] == '\0' && strncmp(s->text, "http://", 7) == 0)
-        return NULL; /* an http pattern: the fix is a decision, not a rewrite */
     return semantics == CORS_SEMANTICS_KUBE ? apr_pstrcat(pool, out, "$", NULL) : out;
 }
 
 /* The intended origin without wildcards glued to a label: for
  * "https://.*example\.com" the apex "https://example.com". */
-static const char *without_glued(apr_pool_t *pool, const intended *in)
+static const char *without_glued(apr_pool_t *pool, const cors_intended *in)
 {
-    const sample *s = &in->s;
+    const cors_sample *s = &in->s;
     char *out = apr_palloc(pool, s->len + 1), *o = out;
     size_t next = 0;
     for (int k = 0; k < s->nsegs; k++) {
-        const segment *seg = &s->segs[k];
+        const cors_segment *seg = &s->segs[k];
         size_t after = seg->out_off + seg->out_len;
-        if (seg->kind == SEG_WILD && after < in->host_end && s->text[after] != '.') {
+        if (seg->kind == CORS_SEG_WILD && after < in->host_end && s->text[after] != '.') {
             memcpy(o, s->text + next, seg->out_off - next);
             o += seg->out_off - next;
             next = after;
@@ -553,23 +127,28 @@ static const char *without_glued(apr_pool_t *pool, const intended *in)
     return apr_pstrcat(pool, in->prefix, out, NULL);
 }
 
-static int suggestion_works(apr_pool_t *pool, const char *suggestion, cors_semantics semantics,
-                            const intended *in, apr_array_header_t *attackers)
+static int compile_for(apr_pool_t *pool, const char *pattern, cors_semantics semantics, matcher *m)
 {
-    matcher fixed = {semantics, NULL};
-    const char *error = semantics == CORS_SEMANTICS_KUBE
-                            ? cors_regex_compile_search(pool, suggestion, &fixed.regex)
-                            : cors_regex_compile(pool, suggestion, &fixed.regex);
-    if (error != NULL || !(accepts(&fixed, in->base) || accepts(&fixed, without_glued(pool, in))))
+    m->semantics = semantics;
+    return (semantics == CORS_SEMANTICS_KUBE
+                ? cors_regex_compile_search(pool, pattern, &m->regex)
+                : cors_regex_compile(pool, pattern, &m->regex)) == NULL;
+}
+
+/* The fix accepts the intended origin and none of the attackers. */
+static int suggestion_works(apr_pool_t *pool, const matcher *fixed, const cors_intended *in,
+                            apr_array_header_t *attackers)
+{
+    if (!(accepts(fixed, in->base) || accepts(fixed, without_glued(pool, in))))
         return 0;
     for (int k = 0; k < attackers->nelts; k++)
-        if (accepts(&fixed, APR_ARRAY_IDX(attackers, k, const char *)))
+        if (accepts(fixed, APR_ARRAY_IDX(attackers, k, const char *)))
             return 0;
     return 1;
 }
 
 /* "scheme://" + host-part-of-sample with edits + rest, as one candidate. */
-static const char *candidate(apr_pool_t *pool, const intended *in, const char *host_before,
+static const char *candidate(apr_pool_t *pool, const cors_intended *in, const char *host_before,
                              const char *host, const char *host_after)
 {
     const cors_origin *o = &in->origin;
@@ -582,7 +161,7 @@ static const char *candidate(apr_pool_t *pool, const intended *in, const char *h
 typedef struct {
     apr_pool_t *pool;
     const matcher *m;
-    const intended *in;
+    const cors_intended *in;
     const char *pattern;
     const char *source;
     apr_array_header_t *out;
@@ -608,26 +187,26 @@ static void report_if_accepted(lint_run *run, const char *attacker, const char *
     APR_ARRAY_PUSH(run->attackers, const char *) = attacker;
 }
 
-static const char *host_of(apr_pool_t *pool, const intended *in)
+static const char *host_of(apr_pool_t *pool, const cors_intended *in)
 {
     const cors_origin *o = &in->origin;
     return apr_pstrmemdup(pool, o->text + o->host_off, o->host_len);
 }
 
-static int host_starts_literal(const intended *in)
+static int host_starts_literal(const cors_intended *in)
 {
     for (int k = 0; k < in->s.nsegs; k++)
         if (in->s.segs[k].out_off == in->host_start)
-            return in->s.segs[k].kind == SEG_LITERAL || in->s.segs[k].kind == SEG_DOT;
+            return in->s.segs[k].kind == CORS_SEG_LITERAL || in->s.segs[k].kind == CORS_SEG_DOT;
     return 1;
 }
 
 static void attack_derived(lint_run *run)
 {
     apr_pool_t *pool = run->pool;
-    const intended *in = run->in;
+    const cors_intended *in = run->in;
     const char *host = host_of(pool, in);
-    const sample *s = &in->s;
+    const cors_sample *s = &in->s;
 
     report_if_accepted(run, candidate(pool, in, "", host, ".evil.example"), "unanchored-end",
                        CORS_SEVERITY_WARNING,
@@ -649,8 +228,8 @@ static void attack_derived(lint_run *run)
     /* The first unescaped '.' inside the host the pattern really leaves
      * open, replaced by another character (one proof is enough). */
     for (int k = 0, dot_reported = 0; k < s->nsegs; k++) {
-        const segment *seg = &s->segs[k];
-        if (seg->kind == SEG_DOT && !dot_reported && seg->out_off >= in->host_start &&
+        const cors_segment *seg = &s->segs[k];
+        if (seg->kind == CORS_SEG_DOT && !dot_reported && seg->out_off >= in->host_start &&
             seg->out_off < in->host_end) {
             int before = run->attackers->nelts;
             char *edited = apr_pstrmemdup(pool, s->text, s->len);
@@ -661,7 +240,7 @@ static void attack_derived(lint_run *run)
                                "accepted (write \\.)");
             dot_reported = run->attackers->nelts > before;
         }
-        if (seg->kind == SEG_WILD && seg->out_off >= in->host_start &&
+        if (seg->kind == CORS_SEG_WILD && seg->out_off >= in->host_start &&
             seg->out_off < in->host_end) {
             const char *edited =
                 apr_pstrcat(pool, in->prefix, apr_pstrmemdup(pool, s->text, seg->out_off),
@@ -693,7 +272,20 @@ static void attack_derived(lint_run *run)
                 "into that page and read the API through it; use https://");
         f->attacker = in->base;
     }
-    if (in->origin.port == cors_scheme_default_port(in->origin.text, in->origin.scheme_len))
+    if (in->origin.port != cors_scheme_default_port(in->origin.text, in->origin.scheme_len)) {
+        /* An explicit port searched without an end anchor: ":3000" also
+         * admits ":30001", a different origin (often another local
+         * service). The first longer port that is valid and accepted. */
+        for (const char *d = "1234567890"; *d; d++) {
+            int before = run->attackers->nelts;
+            report_if_accepted(run, apr_pstrcat(pool, in->base, apr_pstrmemdup(pool, d, 1), NULL),
+                               "port-prefix", CORS_SEVERITY_WARNING,
+                               "the port is not pinned: a longer port that starts with the same "
+                               "digits is another origin, often another local service");
+            if (run->attackers->nelts > before)
+                break;
+        }
+    } else
         report_if_accepted(run, apr_pstrcat(pool, in->base, ":8443", NULL), "any-port",
                            CORS_SEVERITY_INFO,
                            "other ports of the host are accepted: each is a separate origin, "
@@ -760,13 +352,51 @@ static void check_re2(apr_pool_t *pool, const char *pattern, const char *source,
     }
 }
 
-/* The lint of a pattern already compiled with the target's semantics: the
- * policy's rules bring their own, so start-up compiles each pattern once. */
+int cors_lint_unfixable(const char *code)
+{
+    return strcmp(code, "plain-http") == 0;
+}
+
 static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
-                          cors_regex *regex, const char *source, apr_array_header_t *out)
+                          cors_regex *regex, const char *source, apr_array_header_t *out,
+                          int check_fixes);
+
+/* A suggestion is printed only when the lint finds nothing left in it but
+ * what no rewrite can fix without changing the origin (plain http). */
+static int suggestion_clean(apr_pool_t *pool, const char *fixed, const matcher *compiled)
+{
+    apr_array_header_t *again = apr_array_make(pool, 4, sizeof(cors_finding));
+    lint_compiled(pool, fixed, compiled->semantics, compiled->regex, NULL, again, 0);
+    for (int k = 0; k < again->nelts; k++) {
+        const cors_finding *f = &APR_ARRAY_IDX(again, k, cors_finding);
+        if (f->severity >= CORS_SEVERITY_WARNING && !cors_lint_unfixable(f->code))
+            return 0;
+    }
+    return 1;
+}
+
+/* A fix for the pattern, or NULL: it accepts the intended origin, rejects
+ * every attacker found and, re-linted, is clean. */
+static const char *verified_fix(apr_pool_t *pool, const char *fixed, const cors_intended *in,
+                                cors_semantics semantics, apr_array_header_t *attackers,
+                                matcher *compiled)
+{
+    if (fixed == NULL || !compile_for(pool, fixed, semantics, compiled) ||
+        !suggestion_works(pool, compiled, in, attackers) ||
+        !suggestion_clean(pool, fixed, compiled))
+        return NULL;
+    return fixed;
+}
+
+/* The lint of a pattern already compiled with the target's semantics: the
+ * policy's rules bring their own, so start-up compiles each pattern once.
+ * check_fixes: suggest fixes, each verified by linting it in turn. */
+static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
+                          cors_regex *regex, const char *source, apr_array_header_t *out,
+                          int check_fixes)
 {
     matcher m = {semantics, regex};
-    intended *in;
+    cors_intended *in;
     lint_run run;
     int derived;
 
@@ -804,7 +434,7 @@ static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics 
 
     if (run.attackers->nelts > 0)
         return; /* accepting anything: the rest would only restate it */
-    derived = derive(pattern, in);
+    derived = cors_sample_derive(pattern, in);
     if (!derived) {
         if (run.attackers->nelts == 0)
             add(out, CORS_SEVERITY_INFO, "not-analysed", pattern, source,
@@ -820,22 +450,31 @@ static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics 
                       "matched whole, lower-case, without a default port"
                     : "the pattern does not match the origin it seems meant for");
         f->attacker = NULL;
-        f->suggestion = semantics == CORS_SEMANTICS_KUBE
-                            ? apr_pstrcat(pool, "^", cors_regex_escape(pool, in->base), "$", NULL)
-                            : cors_regex_escape(pool, in->base);
+        if (check_fixes) {
+            matcher compiled;
+            f->suggestion = verified_fix(
+                pool,
+                semantics == CORS_SEMANTICS_KUBE
+                    ? apr_pstrcat(pool, "^", cors_regex_escape(pool, in->base), "$", NULL)
+                    : cors_regex_escape(pool, in->base),
+                in, semantics, run.attackers, &compiled);
+        }
         return;
     }
     attack_derived(&run);
 
-    if (run.attackers->nelts > 0) {
-        const char *fixed = suggest(pool, in, semantics);
-        if (fixed != NULL && suggestion_works(pool, fixed, semantics, in, run.attackers))
-            for (int k = run.first; k < out->nelts; k++) {
-                cors_finding *f = &APR_ARRAY_IDX(out, k, cors_finding);
-                if (f->attacker != NULL && f->severity >= CORS_SEVERITY_WARNING &&
-                    strcmp(f->code, "plain-http") != 0)
-                    f->suggestion = fixed;
-            }
+    if (check_fixes && run.attackers->nelts > 0) {
+        matcher compiled;
+        const char *fixed = verified_fix(pool, suggest(pool, in, semantics), in, semantics,
+                                         run.attackers, &compiled);
+        /* Each finding the fix closes carries it (plain http on an http
+         * origin stays open: only the origin's owner can move it). */
+        for (int k = run.first; fixed != NULL && k < out->nelts; k++) {
+            cors_finding *f = &APR_ARRAY_IDX(out, k, cors_finding);
+            if (f->attacker != NULL && f->severity >= CORS_SEVERITY_WARNING &&
+                !accepts(&compiled, f->attacker))
+                f->suggestion = fixed;
+        }
     }
 }
 
@@ -849,7 +488,7 @@ void cors_lint_pattern(apr_pool_t *pool, const char *pattern, cors_semantics sem
     if (error != NULL)
         add(out, CORS_SEVERITY_ERROR, "invalid-regex", pattern, source, error);
     else
-        lint_compiled(pool, pattern, semantics, regex, source, out);
+        lint_compiled(pool, pattern, semantics, regex, source, out, 1);
 }
 
 void cors_lint_origin(apr_pool_t *pool, const char *origin, const char *source,
@@ -899,10 +538,11 @@ apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy
             cors_lint_origin(pool, rule->text, rule->source, out);
             break;
         case CORS_RULE_REGEX:
-            lint_compiled(pool, rule->text, CORS_SEMANTICS_WHOLE, rule->regex, rule->source, out);
+            lint_compiled(pool, rule->text, CORS_SEMANTICS_WHOLE, rule->regex, rule->source, out,
+                          1);
             break;
         case CORS_RULE_KUBE:
-            lint_compiled(pool, rule->text, CORS_SEMANTICS_KUBE, rule->regex, rule->source, out);
+            lint_compiled(pool, rule->text, CORS_SEMANTICS_KUBE, rule->regex, rule->source, out, 1);
             break;
         }
         if (rule->settings != NULL)

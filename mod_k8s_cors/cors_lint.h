@@ -3,8 +3,8 @@
  * concrete attacker origin that the pattern accepts (checked by matching it
  * with the same semantics as the target: kube-apiserver's unanchored search
  * of the raw Origin, or the module's whole-origin match), and a suggested
- * fix. Used at httpd start-up (warnings, or errors under K8sCorsStrict) and
- * by k8s-cors-lint.
+ * fix, itself linted again before it is offered. Used at httpd start-up (warnings, or errors under
+ * K8sCorsStrict) and by k8s-cors-lint.
  */
 #ifndef CORS_LINT_H
 #define CORS_LINT_H
@@ -51,6 +51,36 @@ void cors_lint_origin(apr_pool_t *pool, const char *origin, const char *source,
  * and the settings of the level and of each rule (max-age over what
  * browsers honour, ...). Returns a new array of cors_finding. */
 apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy);
+
+/* ingress-nginx's CORS annotations on an Ingress with enable-cors "true",
+ * linted under the controller's own rules (cors_lint_controllers.c):
+ * allow_origin is cors-allow-origin (NULL when absent), allow_credentials
+ * cors-allow-credentials (NULL when absent: the controller's default is
+ * true). Returns a verified replacement value for cors-allow-origin, or
+ * NULL. */
+const char *cors_lint_ingress_nginx(apr_pool_t *pool, const char *allow_origin,
+                                    const char *allow_credentials, const char *source,
+                                    apr_array_header_t *out);
+
+/* Whether ingress-nginx, with this cors-allow-origin value (NULL: absent),
+ * gives origin CORS headers. */
+int cors_ingress_nginx_accepts(apr_pool_t *pool, const char *allow_origin, const char *origin);
+
+/* The allowOrigins of one Gateway API HTTPRoute CORS filter (const char *
+ * entries, and the source of each), linted under the Gateway API's rules;
+ * credentials is allowCredentials. */
+void cors_lint_gateway_origins(apr_pool_t *pool, const apr_array_header_t *origins,
+                               const apr_array_header_t *sources, int credentials,
+                               apr_array_header_t *out);
+
+/* Whether one allowOrigins entry admits origin under the Gateway API's
+ * rules (default ports, `*` matching any labels to its left). */
+int cors_gateway_origin_accepts(const char *entry, const char *origin);
+
+/* A finding no suggested pattern can close without changing the intended
+ * origin (plain http stays plain http): the only kind a verified suggestion
+ * may still carry. */
+int cors_lint_unfixable(const char *code);
 
 /* The severity a finding has under a strictness: warnings become errors. */
 cors_severity cors_finding_effective_severity(const cors_finding *finding, int strict);

@@ -144,3 +144,88 @@ const char *cors_metrics_render(apr_pool_t *pool, const cors_metrics *m, const i
     }
     return out;
 }
+
+uint64_t cors_metrics_policy_hash(uint64_t hash, const char *text)
+{
+    for (const unsigned char *t = (const unsigned char *)text; *t; t++) {
+        hash ^= *t;
+        hash *= 0x100000001b3ULL;
+    }
+    /* a byte no directive contains ends each field: ("ab","c") != ("a","bc") */
+    hash ^= 0xff;
+    hash *= 0x100000001b3ULL;
+    return hash;
+}
+
+static const char *gauge(apr_pool_t *pool, const char *name, const char *help)
+{
+    return apr_psprintf(pool, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* The value of name in the status text, when it is a plain decimal number
+ * of at most 18 digits (no sign, no exponent); else NULL. */
+static const char *status_number(apr_pool_t *pool, const char *text, const char *name)
+{
+    size_t length = strlen(name);
+    for (const char *line = text; line != NULL && *line; line = strchr(line, '\n')) {
+        const char *value, *end;
+        if (*line == '\n')
+            line++;
+        if (strncmp(line, name, length) != 0 || line[length] != ' ')
+            continue;
+        value = line + length + 1;
+        for (end = value; *end >= '0' && *end <= '9'; end++)
+            ;
+        if (end == value || end - value > 18 || (*end != '\n' && *end != '\0'))
+            return NULL;
+        return apr_pstrmemdup(pool, value, (apr_size_t)(end - value));
+    }
+    return NULL;
+}
+
+const char *cors_metrics_render_policy(apr_pool_t *pool, const cors_metrics_policy *policy,
+                                       const char *reload_status)
+{
+    const char *out, *at, *success, *applied, *invalid;
+
+    out = apr_pstrcat(
+        pool,
+        gauge(pool, "k8s_cors_policy_info",
+              "The policy this configuration generation serves: a hash of its K8sCors "
+              "directives as httpd read them."),
+        "k8s_cors_policy_info{hash=\"", label_value(pool, policy->hash), "\"} 1\n",
+        gauge(pool, "k8s_cors_config_generation",
+              "httpd's configuration generation: one more at every graceful restart."),
+        apr_psprintf(pool, "k8s_cors_config_generation %d\n", policy->generation),
+        gauge(pool, "k8s_cors_config_loaded_timestamp_seconds",
+              "When this configuration generation was read (Unix time)."),
+        apr_psprintf(pool, "k8s_cors_config_loaded_timestamp_seconds %" APR_INT64_T_FMT "\n",
+                     policy->loaded_at_seconds),
+        NULL);
+    if (reload_status == NULL)
+        return out;
+    at = status_number(pool, reload_status, "last_attempt_timestamp_seconds");
+    success = status_number(pool, reload_status, "last_attempt_success");
+    applied = status_number(pool, reload_status, "applied_total");
+    invalid = status_number(pool, reload_status, "invalid_total");
+    if (at != NULL)
+        out = apr_pstrcat(pool, out,
+                          gauge(pool, "k8s_cors_policy_reload_last_attempt_timestamp_seconds",
+                                "When the reloader last validated a changed policy (Unix time)."),
+                          "k8s_cors_policy_reload_last_attempt_timestamp_seconds ", at, "\n", NULL);
+    if (success != NULL && (strcmp(success, "0") == 0 || strcmp(success, "1") == 0))
+        out = apr_pstrcat(pool, out,
+                          gauge(pool, "k8s_cors_policy_reload_last_attempt_success",
+                                "1 when the last changed policy was valid and applied, 0 when it "
+                                "was refused and the previous policy kept serving."),
+                          "k8s_cors_policy_reload_last_attempt_success ", success, "\n", NULL);
+    if (applied != NULL && invalid != NULL)
+        out =
+            apr_pstrcat(pool, out,
+                        header(pool, "k8s_cors_policy_reloads_total",
+                               "Changed policies the reloader validated, by result: applied, "
+                               "or invalid (refused)."),
+                        "k8s_cors_policy_reloads_total{result=\"applied\"} ", applied, "\n",
+                        "k8s_cors_policy_reloads_total{result=\"invalid\"} ", invalid, "\n", NULL);
+    return out;
+}

@@ -65,4 +65,23 @@ static inline void cors_metrics_add(uint64_t *counter)
 const char *cors_metrics_render(apr_pool_t *pool, const cors_metrics *metrics,
                                 const int *rule_slots, int n);
 
+/* The policy a configuration generation serves, fixed when httpd read it. */
+typedef struct {
+    char hash[17];                 /* 16 hex digits: cors_metrics_policy_hash of its directives */
+    int generation;                /* httpd's configuration generation */
+    apr_int64_t loaded_at_seconds; /* when it was read (Unix time) */
+} cors_metrics_policy;
+
+/* FNV-1a (64-bit) over text and a terminator: call once per field, in
+ * order, starting from CORS_METRICS_HASH_SEED. An identity, not a secret. */
+#define CORS_METRICS_HASH_SEED 0xcbf29ce484222325ULL
+uint64_t cors_metrics_policy_hash(uint64_t hash, const char *text);
+
+/* The policy's info, generation and load time; then, when reload_status
+ * (the reloader's status file: "name value" lines of decimal numbers) is
+ * not NULL, its last attempt and its counts. Unknown names and values that
+ * are not plain decimal numbers are left out, never copied. */
+const char *cors_metrics_render_policy(apr_pool_t *pool, const cors_metrics_policy *policy,
+                                       const char *reload_status);
+
 #endif

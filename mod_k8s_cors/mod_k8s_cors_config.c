@@ -175,6 +175,9 @@ const command_rec k8s_cors_directives[] = {
     /* httpd only: what CGIs in this scope see (the console). */
     AP_INIT_TAKE1("K8sCorsExportPolicy", set_export_path, NULL, SCOPE,
                   "a URL path: CGIs here get the policy in force there as K8S_CORS_POLICY"),
+    /* httpd only: the policy reloader's status file, for the metrics handler. */
+    AP_INIT_TAKE1("K8sCorsReloadStatusFile", k8s_cors_set_reload_status_file, NULL, RSRC_CONF,
+                  "a file the policy reloader writes: its last attempt, exported as metrics"),
     {NULL},
 };
 

@@ -78,6 +78,8 @@ void k8s_cors_count_without_origin(cors_mode mode);
 void k8s_cors_count_preflight_answered(int allowed);
 void k8s_cors_count_refused(int status);
 void k8s_cors_count_upstream_headers_removed(void);
+/* K8sCorsReloadStatusFile: the policy reloader's status, exported as metrics */
+const char *k8s_cors_set_reload_status_file(cmd_parms *cmd, void *dir_conf, const char *path);
 
 /* mod_k8s_cors_request.c */
 int k8s_cors_header_parser(request_rec *r);

@@ -54,11 +54,13 @@ static void log_denial(request_rec *r, const cors_decision *d, const char *origi
     ap_log_rerror(
         APLOG_MARK, d->reason == CORS_REASON_REGEX_LIMIT ? APLOG_WARNING : APLOG_INFO, 0, r,
         K8S_CORS_LOGNO(0100) "%s CORS %s: origin=\"%s\" method=%s path=\"%s\" "
-                             "reason=%s%s%s",
+                             "reason=%s%s%s%s",
         applied ? (d->refuse_status ? "refused" : "denied") : "report-only, would deny",
         cors_kind_name(d->kind), log_field(r->pool, origin, strlen(origin)),
         log_field(r->pool, r->method, strlen(r->method)),
-        log_field(r->pool, r->uri, strlen(r->uri)), cors_reason_name(d->reason), detail, rule);
+        log_field(r->pool, r->uri, strlen(r->uri)), cors_reason_name(d->reason), detail, rule,
+        /* in words too, for operators who grep the log for them */
+        d->reason == CORS_REASON_ORIGIN_NOT_ALLOWED ? ": origin not allowed" : "");
 }
 
 k8s_cors_request_state *k8s_cors_find_state(request_rec *r)

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Installs what mod_k8s_cors needs, builds it, and runs the gateway on
-# 127.0.0.1:8080 in front of the bundled fake kube-apiserver (127.0.0.1:16443),
-# with the policy of conf/examples/seed-scenario.conf.
+# Installs what mod_k8s_cors needs to build and run (no test tools), builds
+# it, and runs the gateway on 127.0.0.1:8080 in front of the bundled fake
+# kube-apiserver (127.0.0.1:16443), with the policy of
+# conf/examples/seed-scenario.conf.
 #
 #   scripts/demo.sh          install, build, start (prints curl commands)
 #   scripts/demo.sh stop     stop the gateway and the fake API server
@@ -35,11 +36,9 @@ if [ "${1:-start}" = stop ]; then
     exit 0
 fi
 
-if [ "$(id -u)" = 0 ]; then
-    "$top/scripts/install-deps.sh"
-else
-    sudo "$top/scripts/install-deps.sh"
-fi
+# What building and running the gateway needs, no test tools (apt-get runs
+# through sudo when not root).
+"$top/scripts/install-deps.sh"
 "$top/scripts/build.sh"
 stop
 

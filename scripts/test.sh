@@ -3,10 +3,16 @@
 # under AddressSanitizer/UBSan, then under valgrind) and the integration
 # suite, which starts a real httpd with the module in front of a local fake
 # kube-apiserver on loopback ports.
+#
+# It installs what testing needs first (scripts/install-deps.sh --test, apt-get
+# through sudo when not root) and builds with warnings as errors.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-scripts/build.sh
+scripts/install-deps.sh --test
+scripts/build.sh --enable-werror
+echo "== formatting (clang-format, the project's .clang-format)"
+make check-format
 echo "== unit tests and integration tests (make check)"
 make check
 echo "== unit tests under AddressSanitizer and UBSan"

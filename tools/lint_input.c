@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
@@ -26,6 +27,7 @@ typedef struct {
     /* The stack of open sections: httpd sections (NULL for a transparent
      * one such as <IfModule>) and at most one origin section. */
     lint_section *stack[64];
+    const char *stack_names[64]; /* "<Location", ... as opened */
     int depth;
     cors_origin_section origin_section;
     const char *origin_name; /* "<K8sCorsOrigin" or NULL */
@@ -110,12 +112,25 @@ static void open_section(reader *rd, const char *name, const char *args, const c
                               : server_of(rd);
         APR_ARRAY_PUSH(rd->out->sections, lint_section *) = section;
     }
+    rd->stack_names[rd->depth] = name;
     rd->stack[rd->depth++] = section;
 }
 
-static void close_section(reader *rd, const char *source)
+/* A closer must name the section it closes, as httpd checks it: "Expected
+ * </Location> but saw </Directory>". */
+static int closes(reader *rd, const char *opened, const char *closer, const char *source)
+{
+    if (strcasecmp(opened + 1, closer + 2) == 0)
+        return 1;
+    fail(rd, source, apr_psprintf(rd->pool, "Expected </%s> but saw %s>", opened + 1, closer));
+    return 0;
+}
+
+static void close_section(reader *rd, const char *closer, const char *source)
 {
     if (rd->origin_name != NULL) {
+        if (!closes(rd, rd->origin_name, closer, source))
+            return;
         const char *error = cors_origin_section_close(
             rd->pool, current(rd)->policy, rd->origin_name, rd->origin_args->nelts,
             (const char *const *)rd->origin_args->elts, &rd->origin_section, rd->origin_source);
@@ -123,13 +138,16 @@ static void close_section(reader *rd, const char *source)
             fail(rd, rd->origin_source,
                  apr_pstrcat(rd->pool, rd->origin_name + 1, ">: ", error, NULL));
         rd->origin_name = NULL;
+        if (rd->depth > 0)
+            rd->depth--; /* its entry on the stack, pushed when it opened */
         return;
     }
     if (rd->depth == 0) {
         fail(rd, source, "closing a section that was not opened");
         return;
     }
-    rd->depth--;
+    if (closes(rd, rd->stack_names[rd->depth - 1], closer, source))
+        rd->depth--;
 }
 
 static void directive(reader *rd, const char *line, const char *source, int depth)
@@ -211,7 +229,7 @@ static void read_file(reader *rd, const char *path, int depth)
             continue;
         source = apr_psprintf(rd->pool, "%s:%d", path, first);
         if (line[0] == '<' && line[1] == '/') {
-            close_section(rd, source);
+            close_section(rd, apr_pstrmemdup(rd->pool, line, strcspn(line, " \t>")), source);
         } else if (line[0] == '<') {
             char *close = strrchr(line, '>');
             size_t name_len = strcspn(line, " \t>");
@@ -291,56 +309,172 @@ const cors_policy *lint_policy_for_path(apr_pool_t *pool, const lint_config *con
     return policy;
 }
 
-/* ---- kube-apiserver manifests -------------------------------------------------------- */
+/* ---- Kubernetes YAML ------------------------------------------------------------ */
+
+#define INGRESS_NGINX "nginx.ingress.kubernetes.io/"
 
 typedef struct {
-    const char *value;
-    int line;
-    int take_next; /* the previous item was "--cors-allowed-origins" alone */
-} flag_search;
+    apr_pool_t *pool;
+    const char *path;
+    yaml_document_t *doc;
+    apr_array_header_t *objects;
+} kube_reader;
 
-static void search_node(yaml_document_t *doc, yaml_node_t *node, int in_command, flag_search *found)
+static const char *scalar(const yaml_node_t *node)
+{
+    return node != NULL && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value
+                                                          : NULL;
+}
+
+static const char *where(const kube_reader *kr, const yaml_node_t *node)
+{
+    return apr_psprintf(kr->pool, "%s:%lu", kr->path, (unsigned long)node->start_mark.line + 1);
+}
+
+/* The value of key in a mapping node, or NULL. */
+static yaml_node_t *get(const kube_reader *kr, const yaml_node_t *map, const char *key)
+{
+    if (map == NULL || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
+         pair++) {
+        const char *name = scalar(yaml_document_get_node(kr->doc, pair->key));
+        if (name != NULL && strcmp(name, key) == 0)
+            return yaml_document_get_node(kr->doc, pair->value);
+    }
+    return NULL;
+}
+
+static lint_object *new_object(const kube_reader *kr, lint_object_kind kind, const char *name,
+                               const char *source)
+{
+    lint_object *o = apr_array_push(kr->objects);
+    memset(o, 0, sizeof(*o));
+    o->kind = kind;
+    o->name = name;
+    o->source = source;
+    return o;
+}
+
+/* --cors-allowed-origins in the command or args of any container:
+ * "--flag=value", or "--flag" then "value". */
+static void find_flag(const kube_reader *kr, yaml_node_t *node, int in_command, const char *name)
 {
     const char *flag = "--cors-allowed-origins";
-    if (node == NULL || found->value != NULL)
+    if (node == NULL)
         return;
-    if (node->type == YAML_SCALAR_NODE && in_command) {
-        const char *text = (const char *)node->data.scalar.value;
-        if (found->take_next) {
-            found->value = text;
-            found->line = (int)node->start_mark.line + 1;
-        } else if (strncmp(text, flag, strlen(flag)) == 0 && text[strlen(flag)] == '=') {
-            found->value = text + strlen(flag) + 1;
-            found->line = (int)node->start_mark.line + 1;
-        } else if (strcmp(text, flag) == 0) {
-            found->take_next = 1;
-        }
-    } else if (node->type == YAML_SEQUENCE_NODE) {
+    if (node->type == YAML_SEQUENCE_NODE) {
+        int take_next = 0;
         for (yaml_node_item_t *item = node->data.sequence.items.start;
-             item < node->data.sequence.items.top; item++)
-            search_node(doc, yaml_document_get_node(doc, *item), in_command, found);
+             item < node->data.sequence.items.top; item++) {
+            yaml_node_t *child = yaml_document_get_node(kr->doc, *item);
+            const char *text = in_command ? scalar(child) : NULL;
+            if (text == NULL) {
+                find_flag(kr, child, 0, name);
+            } else if (take_next) {
+                new_object(kr, LINT_OBJECT_APISERVER, name, where(kr, child))->flag = text;
+                take_next = 0;
+            } else if (strncmp(text, flag, strlen(flag)) == 0 && text[strlen(flag)] == '=') {
+                new_object(kr, LINT_OBJECT_APISERVER, name, where(kr, child))->flag =
+                    text + strlen(flag) + 1;
+            } else {
+                take_next = strcmp(text, flag) == 0;
+            }
+        }
     } else if (node->type == YAML_MAPPING_NODE) {
         for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
              pair < node->data.mapping.pairs.top; pair++) {
-            yaml_node_t *key = yaml_document_get_node(doc, pair->key);
-            int command = key != NULL && key->type == YAML_SCALAR_NODE &&
-                          (strcmp((const char *)key->data.scalar.value, "command") == 0 ||
-                           strcmp((const char *)key->data.scalar.value, "args") == 0);
-            search_node(doc, yaml_document_get_node(doc, pair->value), command, found);
+            const char *key = scalar(yaml_document_get_node(kr->doc, pair->key));
+            int command = key != NULL && (strcmp(key, "command") == 0 || strcmp(key, "args") == 0);
+            find_flag(kr, yaml_document_get_node(kr->doc, pair->value), command, name);
         }
     }
 }
 
-const char *lint_read_manifest(apr_pool_t *pool, const char *path, const char **value,
-                               const char **source)
+static void read_ingress(const kube_reader *kr, yaml_node_t *object, const char *name)
+{
+    yaml_node_t *annotations = get(kr, get(kr, object, "metadata"), "annotations");
+    yaml_node_t *enable = get(kr, annotations, INGRESS_NGINX "enable-cors");
+    yaml_node_t *origin = get(kr, annotations, INGRESS_NGINX "cors-allow-origin");
+    yaml_node_t *credentials = get(kr, annotations, INGRESS_NGINX "cors-allow-credentials");
+    lint_object *o;
+    if (enable == NULL && origin == NULL)
+        return;
+    o = new_object(kr, LINT_OBJECT_INGRESS, name, where(kr, origin ? origin : enable));
+    o->enable_cors = scalar(enable);
+    o->allow_origin = scalar(origin);
+    o->allow_credentials = scalar(credentials);
+}
+
+/* Every CORS filter of an HTTPRoute (in rules[].filters and in
+ * rules[].backendRefs[].filters). */
+static void find_cors_filters(const kube_reader *kr, yaml_node_t *node, const char *name)
+{
+    if (node == NULL)
+        return;
+    if (node->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *item = node->data.sequence.items.start;
+             item < node->data.sequence.items.top; item++)
+            find_cors_filters(kr, yaml_document_get_node(kr->doc, *item), name);
+    } else if (node->type == YAML_MAPPING_NODE) {
+        const char *type = scalar(get(kr, node, "type"));
+        yaml_node_t *cors = get(kr, node, "cors");
+        yaml_node_t *origins = get(kr, cors, "allowOrigins");
+        if (type != NULL && strcmp(type, "CORS") == 0 && cors != NULL) {
+            lint_object *o = new_object(kr, LINT_OBJECT_HTTPROUTE, name, where(kr, cors));
+            const char *credentials = scalar(get(kr, cors, "allowCredentials"));
+            o->credentials = credentials != NULL && strcmp(credentials, "true") == 0;
+            o->origins = apr_array_make(kr->pool, 4, sizeof(const char *));
+            o->origin_sources = apr_array_make(kr->pool, 4, sizeof(const char *));
+            for (yaml_node_item_t *item = origins && origins->type == YAML_SEQUENCE_NODE
+                                              ? origins->data.sequence.items.start
+                                              : NULL;
+                 item != NULL && item < origins->data.sequence.items.top; item++) {
+                yaml_node_t *entry = yaml_document_get_node(kr->doc, *item);
+                if (scalar(entry) == NULL)
+                    continue;
+                APR_ARRAY_PUSH(o->origins, const char *) = scalar(entry);
+                APR_ARRAY_PUSH(o->origin_sources, const char *) = where(kr, entry);
+            }
+            return;
+        }
+        for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
+             pair < node->data.mapping.pairs.top; pair++)
+            find_cors_filters(kr, yaml_document_get_node(kr->doc, pair->value), name);
+    }
+}
+
+static void read_object(const kube_reader *kr, yaml_node_t *object)
+{
+    const char *kind = scalar(get(kr, object, "kind"));
+    yaml_node_t *metadata = get(kr, object, "metadata");
+    const char *ns = scalar(get(kr, metadata, "namespace")), *name;
+    yaml_node_t *items = get(kr, object, "items");
+
+    if (items != NULL && items->type == YAML_SEQUENCE_NODE) {
+        /* A List (kubectl get -o yaml) */
+        for (yaml_node_item_t *item = items->data.sequence.items.start;
+             item < items->data.sequence.items.top; item++)
+            read_object(kr, yaml_document_get_node(kr->doc, *item));
+        return;
+    }
+    name = apr_psprintf(kr->pool, "%s %s%s%s", kind ? kind : "object", ns ? ns : "", ns ? "/" : "",
+                        scalar(get(kr, metadata, "name")) ? scalar(get(kr, metadata, "name"))
+                                                          : "(unnamed)");
+    if (kind != NULL && strcmp(kind, "Ingress") == 0)
+        read_ingress(kr, object, name);
+    else if (kind != NULL && strcmp(kind, "HTTPRoute") == 0)
+        find_cors_filters(kr, get(kr, object, "spec"), name);
+    else
+        find_flag(kr, object, 0, name);
+}
+
+const char *lint_read_kube(apr_pool_t *pool, const char *path, apr_array_header_t *objects)
 {
     FILE *file = fopen(path, "rb");
     yaml_parser_t parser;
-    flag_search found = {NULL, 0, 0};
     const char *error = NULL;
 
-    *value = NULL;
-    *source = NULL;
     if (file == NULL)
         return apr_psprintf(pool, "%s: cannot read the file", path);
     yaml_parser_initialize(&parser);
@@ -348,6 +482,7 @@ const char *lint_read_manifest(apr_pool_t *pool, const char *path, const char **
     for (;;) {
         yaml_document_t doc;
         yaml_node_t *root;
+        kube_reader kr = {pool, path, &doc, objects};
         if (!yaml_parser_load(&parser, &doc)) {
             error = apr_psprintf(pool, "%s:%lu: not valid YAML: %s", path,
                                  (unsigned long)parser.problem_mark.line + 1,
@@ -359,16 +494,58 @@ const char *lint_read_manifest(apr_pool_t *pool, const char *path, const char **
             yaml_document_delete(&doc);
             break; /* end of the stream */
         }
-        search_node(&doc, root, 0, &found);
-        if (found.value != NULL) {
-            *value = apr_pstrdup(pool, found.value);
-            *source = apr_psprintf(pool, "%s:%d", path, found.line);
+        /* The strings found are copied before the document goes. */
+        {
+            int first = objects->nelts;
+            read_object(&kr, root);
+            for (int i = first; i < objects->nelts; i++) {
+                lint_object *o = &APR_ARRAY_IDX(objects, i, lint_object);
+                o->flag = o->flag ? apr_pstrdup(pool, o->flag) : NULL;
+                o->enable_cors = o->enable_cors ? apr_pstrdup(pool, o->enable_cors) : NULL;
+                o->allow_origin = o->allow_origin ? apr_pstrdup(pool, o->allow_origin) : NULL;
+                o->allow_credentials =
+                    o->allow_credentials ? apr_pstrdup(pool, o->allow_credentials) : NULL;
+                for (int k = 0; o->origins && k < o->origins->nelts; k++)
+                    APR_ARRAY_IDX(o->origins, k, const char *) =
+                        apr_pstrdup(pool, APR_ARRAY_IDX(o->origins, k, const char *));
+            }
         }
         yaml_document_delete(&doc);
-        if (*value != NULL)
-            break;
     }
     yaml_parser_delete(&parser);
     fclose(file);
     return error;
+}
+
+lint_file_kind lint_detect(const char *path)
+{
+    static const char *const kube_starts[] = {"apiVersion:", "kind:",     "---",
+                                              "items:",      "metadata:", "{"};
+    const char *dot = strrchr(path, '.');
+    char line[256];
+    FILE *file;
+    struct stat info;
+    lint_file_kind kind = LINT_FILE_HTTPD;
+
+    if (dot != NULL &&
+        (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0 || strcmp(dot, ".json") == 0))
+        return LINT_FILE_KUBE;
+    if (dot != NULL && (strcmp(dot, ".conf") == 0 || strcmp(dot, ".load") == 0))
+        return LINT_FILE_HTTPD;
+    if (stat(path, &info) == 0 && !S_ISREG(info.st_mode))
+        return LINT_FILE_KUBE; /* a pipe: reading a line to look would lose it */
+    file = fopen(path, "rb");
+    if (file == NULL)
+        return LINT_FILE_HTTPD; /* the reader says it cannot read it */
+    while (fgets(line, sizeof(line), file) != NULL) {
+        const char *p = line + strspn(line, " \t\r\n");
+        if (*p == '\0' || *p == '#')
+            continue;
+        for (size_t k = 0; k < sizeof(kube_starts) / sizeof(kube_starts[0]); k++)
+            if (strncmp(p, kube_starts[k], strlen(kube_starts[k])) == 0)
+                kind = LINT_FILE_KUBE;
+        break;
+    }
+    fclose(file);
+    return kind;
 }

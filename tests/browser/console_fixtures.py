@@ -33,6 +33,7 @@ CONSOLE_MODULES = (
     ("env_module", "mod_env.so"),
     ("setenvif_module", "mod_setenvif.so"),
     ("dir_module", "mod_dir.so"),
+    ("include_module", "mod_include.so"),
 )
 SSL_MODULES = (
     ("socache_shmcb_module", "mod_socache_shmcb.so"),
@@ -50,24 +51,15 @@ def load_module_lines(modules):
 
 
 def cgi_binary():
-    """The console CGI: $K8S_CORS_CONSOLE_CGI, else the build tree's
-    cgi/k8s-cors-console, else one built now with cgi/build-local.sh (until
-    the build rules exist everywhere)."""
+    """The console CGI ($K8S_CORS_CONSOLE_CGI, else the build tree's
+    cgi/k8s-cors-console), copied into the work directory, where httpd's
+    children can execute it wherever the checkout lives."""
     override = os.environ.get("K8S_CORS_CONSOLE_CGI")
-    if override:
-        return Path(override).resolve()
-    built = harness.build_dir() / "cgi" / "k8s-cors-console"
-    if built.exists():
-        return built
-    out = harness.output_base() / "console-cgi"
-    binary = out / "k8s-cors-console"
-    if not binary.exists() or any(source.stat().st_mtime > binary.stat().st_mtime
-                                  for source in (REPO / "cgi").glob("*.[ch]")):
-        print("console: %s is not built; building %s with cgi/build-local.sh" % (built, binary),
-              flush=True)
-        subprocess.run([str(REPO / "cgi" / "build-local.sh"), str(out)], check=True, timeout=300)
-    out.chmod(0o755)
-    return binary
+    built = Path(override).resolve() if override else harness.build_dir() / "cgi" / "k8s-cors-console"
+    if not built.exists():
+        raise harness.HarnessError("the console CGI is not built: %s does not exist (run make)"
+                                   % built)
+    return harness.readable_copy(built)
 
 
 # ---- certificates ------------------------------------------------------------------
@@ -284,8 +276,10 @@ def gateway_console_include(cgi, probe_url=None, probe_ca=None, timeout_ms=None)
     return "\n".join(lines) + "\n"
 
 
-def console_page_include(gateways, htdocs=HTDOCS):
-    """The Defines and the Include of conf/console/console-page.conf."""
+def console_page_include(gateways):
+    """The Defines and the Include of conf/console/console-page.conf, serving
+    a copy of htdocs/ that httpd's children can read."""
+    htdocs = harness.readable_copy(HTDOCS, "console-htdocs")
     return ('Define K8S_CORS_CONSOLE_HTDOCS "%s"\nDefine K8S_CORS_CONSOLE_GATEWAYS "%s"\n'
             'Include "%s"\n' % (htdocs, " ".join(gateways), CONSOLE_CONF / "console-page.conf"))
 

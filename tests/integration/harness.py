@@ -5,7 +5,7 @@ started here and stopped by its pid.
 
 Environment (all optional):
   K8S_CORS_BUILDDIR  build tree holding mod_k8s_cors/.libs/mod_k8s_cors.so;
-                     test output goes to $K8S_CORS_BUILDDIR/tests/out/
+                     test artifacts (screenshots) go to $K8S_CORS_BUILDDIR/tests/out/
                      (default: the repository root, two levels above this file)
   HTTPD              httpd binary (default /usr/sbin/apache2)
   HTTPD_MODULEDIR    directory of httpd's own modules (default /usr/lib/apache2/modules)
@@ -15,11 +15,19 @@ Environment (all optional):
                      LD_PRELOAD for every httpd this harness runs (e.g. libasan.so,
                      which an ASan-instrumented module needs in an uninstrumented httpd)
   K8S_CORS_TEST_OUTDIR
-                     where test output goes instead of $K8S_CORS_BUILDDIR/tests/out
+                     where the servers' roots and logs go (default: a new directory
+                     under $TMPDIR or /tmp, mode 0755); every directory above it
+                     must be searchable by httpd's User when the tests run as root
   K8S_CORS_KEEP_WORK set to 1 to keep every test module's servers' roots and logs
                      (by default only a failing module's are kept)
+
+Everything a server's children read or execute (configuration includes aside,
+which the parent reads as root) is copied into that server's own root, so the
+tests pass wherever the checkout lives and whoever owns it (a clone in /root,
+mode 0700, included).
 """
 
+import atexit
 import base64
 import hashlib
 import http.client
@@ -100,12 +108,68 @@ def httpd_environment():
 
 
 def output_base():
-    """$K8S_CORS_TEST_OUTDIR, else $K8S_CORS_BUILDDIR/tests/out, created world-readable."""
-    override = os.environ.get("K8S_CORS_TEST_OUTDIR")
-    base = Path(override).resolve() if override else build_dir() / "tests" / "out"
+    """$K8S_CORS_BUILDDIR/tests/out: artifacts a person looks at after a run
+    (screenshots), written by the test process itself, never read by httpd."""
+    base = build_dir() / "tests" / "out"
     base.mkdir(parents=True, exist_ok=True)
-    base.chmod(0o755)
     return base
+
+
+_server_base = None
+
+
+def server_base():
+    """Where the servers' roots go: $K8S_CORS_TEST_OUTDIR, else one new
+    directory per run under $TMPDIR (or /tmp), never the checkout, which may
+    sit where httpd's children cannot enter (/root is 0700 on Debian)."""
+    global _server_base
+    if _server_base is None:
+        override = os.environ.get("K8S_CORS_TEST_OUTDIR")
+        if override:
+            base = Path(override).resolve()
+            base.mkdir(parents=True, exist_ok=True)
+        else:
+            base = Path(tempfile.mkdtemp(prefix="mod_k8s_cors-tests-"))
+            atexit.register(_remove_if_empty, base)
+        base.chmod(0o755)
+        _check_searchable(base)
+        _server_base = base
+    return _server_base
+
+
+def _remove_if_empty(path):
+    try:
+        path.rmdir()
+    except OSError:
+        pass  # a failing module's files are kept there on purpose
+
+
+def _check_searchable(path):
+    """As root, httpd's children run as another user: every directory above
+    path must let others through, or every test fails with a 403."""
+    if os.geteuid() != 0:
+        return
+    for directory in [path, *path.parents]:
+        if not directory.stat().st_mode & 0o001:
+            raise HarnessError("%s is not searchable by httpd's User (mode %o): set "
+                               "K8S_CORS_TEST_OUTDIR or TMPDIR to a directory others can enter"
+                               % (directory, directory.stat().st_mode & 0o777))
+
+
+def readable_copy(source, name=None):
+    """A copy of the file or directory source inside the current work
+    directory, readable (and, where source is, executable) by httpd's
+    children: for the CGI, the console's pages, anything from the checkout."""
+    source = Path(source)
+    target = work_dir() / (name or source.name)
+    if source.is_dir():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+        for path in [target, *target.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    else:
+        shutil.copyfile(source, target)
+        target.chmod(0o755 if os.access(source, os.X_OK) else 0o644)
+    return target
 
 
 _current_work_dir = None
@@ -114,7 +178,7 @@ _current_work_dir = None
 def begin_work_dir(name):
     """A fresh directory for one test module's servers and logs."""
     global _current_work_dir
-    _current_work_dir = Path(tempfile.mkdtemp(prefix=name + "-", dir=output_base()))
+    _current_work_dir = Path(tempfile.mkdtemp(prefix=name + "-", dir=server_base()))
     _current_work_dir.chmod(0o755)
     return _current_work_dir
 

@@ -1,8 +1,10 @@
 """k8s-cors-lint, the command-line audit built from the module's core: on a
 kube-apiserver manifest carrying the seed article's flag values, on bare
-flag values, and on an httpd configuration, where it must report exactly
-what httpd itself reports at start-up, and explain decisions as the running
-gateway makes them.
+flag values, on a cluster's multi-document YAML (the API server's Pod, an
+ingress-nginx Ingress, a Gateway API HTTPRoute) in text, json and SARIF, and
+on an httpd configuration, where it must report exactly what httpd itself
+reports at start-up, and explain decisions as the running gateway makes
+them. Also: the gateway's denial lines answer the seed article's grep.
 """
 
 import json
@@ -211,9 +213,264 @@ def test_help_and_man_page():
     """--help documents every input; the man page exists and renders."""
     status, out, _ = run_lint("--help")
     check(status == 0, "exit %d" % status)
-    for option in ("--manifest", "--flag", "--httpd-config", "--format", "--explain", "--strict"):
+    for option in ("FILE...", "--manifest", "--flag", "--httpd-config", "text|json|sarif",
+                   "--explain", "--strict"):
         check(option in out, "%s missing from --help" % option)
     man = Path(__file__).resolve().parents[2] / "tools" / "k8s-cors-lint.1"
     check(man.exists(), "no man page at %s" % man)
     text = man.read_text(encoding="utf-8")
     check(".SH EXIT STATUS" in text and "--manifest" in text.replace("\\-", "-"), "man page")
+    for section in (".SH INPUTS", ".SH MATCHING RULES", "ingress-nginx", "HTTPCORSFilter",
+                    "sarif", "port-prefix"):
+        check(section in text, "%s missing from the man page" % section)
+
+
+def test_denial_lines_answer_the_seed_grep():
+    """The seed article's `grep "origin not allowed"` finds the gateway's denial
+    lines for an origin no rule allows (a simple GET and a preflight), each still
+    tagged KC0100 with its reason= field; denials for other reasons (a method the
+    origin may not use) are not counted as origin denials."""
+    fake = harness.FakeApiServer(name="lint-grep-fake")
+    fake.start()
+    gateway = harness.Httpd(POLICY.format(fake=fake.port), name="lint-grep")
+    evil = "https://not-allowed-%d.evil.example" % harness.free_port()
+    try:
+        gateway.start()
+        gateway.request("GET", "/api/v1/namespaces", {"Origin": evil})
+        gateway.request("OPTIONS", "/api/v1/namespaces",
+                        {"Origin": evil, "Access-Control-Request-Method": "DELETE"})
+        gateway.request("DELETE", "/api/v1/namespaces",
+                        {"Origin": "https://readonly-dashboard.example.com",
+                         "Authorization": "Bearer demo-token"})
+        harness.wait_until(lambda: harness.read_text(gateway.error_log_path).count(evil) >= 2, 10)
+        grep = subprocess.run(["grep", "origin not allowed", str(gateway.error_log_path)],
+                              stdout=subprocess.PIPE, timeout=30)
+        found = grep.stdout.decode("utf-8").splitlines()
+        check(grep.returncode == 0 and len(found) == 2,
+              "grep found %d lines:\n%s\nlog:\n%s" % (len(found), "\n".join(found),
+                                                       harness.read_text(gateway.error_log_path)))
+        for line in found:
+            check(evil in line and "KC0100" in line and "reason=origin-not-allowed" in line,
+                  "denial line: " + line)
+        check(any("CORS preflight" in line for line in found), "\n".join(found))
+        log = harness.read_text(gateway.error_log_path)
+        check("reason=method-not-allowed" in log, "no method denial logged:\n" + log)
+    finally:
+        gateway.stop()
+        fake.stop()
+
+
+def test_section_closers_must_match():
+    """`</K8sCorsOriginRegex>` does not close `<K8sCorsOrigin>` (nor `</Directory>` a
+    `<Location>`): httpd -t refuses the configuration, and so does the tool, with the
+    file and line of the wrong closer."""
+    for body, closer in (
+            ("<Location \"/\">\n    K8sCors On\n    <K8sCorsOrigin https://a.example.com>\n"
+             "        K8sCorsAllowMethods GET\n    </K8sCorsOriginRegex>\n</Location>\n",
+             "</K8sCorsOriginRegex>"),
+            ("<Location \"/\">\n    K8sCors On\n</Directory>\n", "</Directory>")):
+        gateway = harness.Httpd(name="lint-closer", log_level="warn k8s_cors:info")
+        status, output = gateway.configtest(body)
+        check(status != 0, "httpd -t accepted %s:\n%s" % (closer, output))
+        tool_status, out, err = run_lint("--httpd-config", str(gateway.conf_path))
+        line = gateway.line_of(closer)
+        check(tool_status == 2 and "%s:%d:" % (gateway.conf_path, line) in err
+              and closer in err, "tool exit %d for %s:\n%s%s\nhttpd said:\n%s"
+              % (tool_status, closer, out, err, output))
+
+
+# A Helm render: the API server's static pod, an ingress-nginx Ingress and a
+# Gateway API HTTPRoute, in one multi-document file.
+CLUSTER = """\
+# Source: control-plane/templates/kube-apiserver.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: kube-apiserver
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - kube-apiserver
+    - --cors-allowed-origins=https://dashboard.example.com,http://legacy.example.com,http://localhost:3000
+    image: registry.k8s.io/kube-apiserver:v1.30.0
+    name: kube-apiserver
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: dashboard
+  namespace: monitoring
+  annotations:
+    nginx.ingress.kubernetes.io/enable-cors: "true"
+    nginx.ingress.kubernetes.io/cors-allow-origin: "https://dashboard.example.com, https://grafana.example.com,"
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: k8s-api.example.com
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: k8s-api
+  namespace: gateway
+spec:
+  parentRefs:
+  - name: public
+  rules:
+  - filters:
+    - type: CORS
+      cors:
+        allowOrigins:
+        - https://dashboard.example.com
+        - https://*.example.com
+        allowCredentials: true
+    backendRefs:
+    - name: kubernetes
+      port: 443
+"""
+
+
+def cluster_file():
+    path = write("cluster-render.out", CLUSTER)  # no .yaml: told by its first lines
+    lines = CLUSTER.splitlines()
+
+    def line_of(fragment):
+        return next(n for n, text in enumerate(lines, start=1) if fragment in text)
+    return path, line_of
+
+
+def ingress_nginx_accepts(value, origin):
+    """ingress-nginx's test for cors-allow-origin (no `*` entry), written from its
+    template: `$http_origin ~* ((E1)|(E2))$`, each entry regexp-quoted with its
+    first `*` one label, the separator after every non-empty entry but the last."""
+    entries = [entry.strip() for entry in value.split(",")]
+    regex = ""
+    for index, entry in enumerate(entries):
+        if entry:
+            regex += "(" + re.escape(entry).replace("\\*", "[A-Za-z0-9\\-]+", 1) + ")"
+            if index != len(entries) - 1:
+                regex += "|"
+    return re.search("(" + regex + ")$", origin, re.I) is not None
+
+
+def test_cluster_yaml_as_argument_in_text():
+    """A multi-document YAML given as a positional argument: the API server's flag
+    (an http entry kept http but anchored and escaped; the port-prefix bypass), the
+    Ingress (a trailing comma opens it to every origin under ingress-nginx's own
+    regex) and the HTTPRoute (`*` matching any depth), each finding at its line,
+    naming the object; the suggestions are linted again and clean."""
+    path, line_of = cluster_file()
+    status, out, err = run_lint(str(path))
+    check(status == 1, "exit %d, want 1\n%s%s" % (status, out, err))
+    flag_line = line_of("--cors-allowed-origins")
+    ingress_line = line_of("cors-allow-origin")
+    route_line = line_of("https://*.example.com")
+    for expected in (
+            "%s:%d: warning: \"http://localhost:3000\"" % (path, flag_line),
+            "[port-prefix]; accepts http://localhost:30001",
+            "%s:%d: warning: " % (path, ingress_line),
+            "Ingress monitoring/dashboard: an empty last entry",
+            "%s:%d: warning: \"https://*.example.com\": HTTPRoute gateway/k8s-api" % (path, route_line),
+            "[wildcard-host]; accepts https://evil.attacker.example.com"):
+        check(expected in out, "missing %r in:\n%s" % (expected, out))
+    value = CLUSTER.split('cors-allow-origin: "', 1)[1].split('"', 1)[0]
+    check(ingress_nginx_accepts(value, "https://evil.example"),
+          "ingress-nginx would not accept the reported attacker")
+    suggested = [line for line in out.splitlines() if line.startswith("suggested: --cors")]
+    check(len(suggested) == 1, out)
+    flag = suggested[0].split("=", 1)[1].split(" (for ", 1)[0]
+    check(flag == "^https://dashboard\\.example\\.com$,^http://legacy\\.example\\.com$,"
+          "^http://localhost:3000$", suggested[0])
+    # The suggestion, linted in turn: nothing left but plain http.
+    status, again, _ = run_lint("--format", "json", "--flag", flag)
+    codes = {f["code"] for f in json.loads(again)["findings"] if f["severity"] != "info"}
+    check(codes == {"plain-http"}, "the suggested flag still has %s" % sorted(codes))
+    annotation = [line for line in out.splitlines()
+                  if line.startswith("suggested: nginx.ingress.kubernetes.io/cors-allow-origin")]
+    check(annotation and '"https://dashboard.example.com,https://grafana.example.com"'
+          in annotation[0], out)
+    check(not ingress_nginx_accepts("https://dashboard.example.com,https://grafana.example.com",
+                                    "https://evil.example"), "the fix still accepts the attacker")
+
+
+def test_cluster_yaml_in_json():
+    """--format json: the same findings with source, code, attacker; the whole
+    settings rewritten in "suggestions"."""
+    path, line_of = cluster_file()
+    status, out, _ = run_lint("--format", "json", str(path))
+    check(status == 1, "exit %d" % status)
+    document = json.loads(out)
+    by_code = {}
+    for finding in document["findings"]:
+        by_code.setdefault(finding["code"], []).append(finding)
+    check(any(f["attacker"] == "http://localhost:30001" for f in by_code.get("port-prefix", [])),
+          out)
+    check(any(f["source"] == "%s:%d" % (path, line_of("cors-allow-origin"))
+              and f["attacker"] == "https://evil.example" for f in by_code.get("match-all", [])),
+          out)
+    check(any(f["subject"] == "https://*.example.com" for f in by_code.get("wildcard-host", [])),
+          out)
+    settings = {s["setting"] for s in document["suggestions"]}
+    check(settings == {"--cors-allowed-origins", "nginx.ingress.kubernetes.io/cors-allow-origin"},
+          document["suggestions"])
+    check(document["summary"]["warnings"] == sum(
+        1 for f in document["findings"] if f["severity"] == "warning"), document["summary"])
+
+
+def test_cluster_yaml_in_sarif():
+    """--format sarif: a SARIF 2.1.0 log with the fields the schema requires
+    (version, runs[].tool.driver.name, results[].message.text) and those CI
+    annotations read (ruleId, level, physicalLocation.artifactLocation.uri,
+    region.startLine), one result per finding of the json output."""
+    path, line_of = cluster_file()
+    status, out, err = run_lint("--format", "sarif", str(path))
+    check(status == 1, "exit %d\n%s" % (status, err))
+    log = json.loads(out)
+    check(log.get("version") == "2.1.0", log.get("version"))
+    check(isinstance(log.get("runs"), list) and len(log["runs"]) == 1, "runs")
+    run = log["runs"][0]
+    check(run["tool"]["driver"]["name"] == "k8s-cors-lint", run["tool"])
+    rules = {rule["id"] for rule in run["tool"]["driver"].get("rules", [])}
+    results = run["results"]
+    _, json_out, _ = run_lint("--format", "json", str(path))
+    findings = json.loads(json_out)["findings"]
+    check(len(results) == len(findings), "%d results for %d findings" % (len(results),
+                                                                         len(findings)))
+    for result in results:
+        check(isinstance(result["message"]["text"], str) and result["message"]["text"], result)
+        check(result["ruleId"] in rules, "rule %s not described" % result["ruleId"])
+        check(result["level"] in ("none", "note", "warning", "error"), result)
+        location = result["locations"][0]["physicalLocation"]
+        check(location["artifactLocation"]["uri"] == str(path).lstrip("/") or
+              location["artifactLocation"]["uri"] == "file://" + str(path), location)
+        check(isinstance(location["region"]["startLine"], int)
+              and location["region"]["startLine"] >= 1, location)
+    lines = {(r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+             for r in results}
+    for expected in (("port-prefix", line_of("--cors-allowed-origins")),
+                     ("match-all", line_of("cors-allow-origin")),
+                     ("wildcard-host", line_of("https://*.example.com"))):
+        check(expected in lines, "no %s result at line %d: %s" % (expected + (sorted(lines),)))
+    levels = {r["level"] for r in results}
+    check("warning" in levels and "note" in levels, levels)
+
+
+def test_kubectl_list_and_mixed_inputs():
+    """A `kubectl get -o yaml` List holding the objects, given with an httpd
+    configuration and a --flag in one run: every input is linted, the exit
+    status is the worst over all, and an unreadable file is an error that does
+    not hide the others' findings."""
+    items = "".join("- " + doc.replace("\n", "\n  ").rstrip() + "\n"
+                    for doc in CLUSTER.split("---\n"))
+    listing = write("dump.yaml", "apiVersion: v1\nkind: List\nitems:\n" + items)
+    site = write("site.conf", "<Location />\n    K8sCors On\n"
+                 "    K8sCorsAllowOriginRegex \"https://.*\\.example\\.com\"\n</Location>\n")
+    status, out, err = run_lint(str(listing), str(site), "--flag", "^https://a\\.example\\.com$")
+    check(status == 1, "exit %d\n%s%s" % (status, out, err))
+    for expected in ("[port-prefix]", "Ingress monitoring/dashboard", "HTTPRoute gateway/k8s-api",
+                     "%s:3: warning: \"https://.*\\.example\\.com\"" % site):
+        check(expected in out, "missing %r in:\n%s" % (expected, out))
+    status, out, err = run_lint(str(listing), str(harness.work_dir() / "missing.yaml"))
+    check(status == 2 and "cannot read" in err and "[port-prefix]" in out,
+          "exit %d\n%s%s" % (status, out, err))

@@ -14,6 +14,8 @@ Suite *tokens_suite(void);
 Suite *policy_suite(void);
 Suite *decision_suite(void);
 Suite *lint_suite(void);
+Suite *lint_controllers_suite(void);
 Suite *policy_text_suite(void);
+Suite *metrics_suite(void);
 
 #endif

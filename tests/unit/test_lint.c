@@ -102,6 +102,12 @@ static const lint_case cases[] = {
     {"https?://x\\.example\\.com", W, {"plain-http"}, "http://x.example.com"},
     {".*", W, {"match-all"}, "https://evil.example"},
     {"HTTPS://A\\.example\\.com", W, {"never-matches"}, NULL},
+    /* Searched unanchored, an explicit port is only a prefix. */
+    {"http://localhost:3000", K, {"plain-http", "port-prefix"}, "http://localhost:30001"},
+    {"^https://localhost:6443", K, {"port-prefix"}, "https://localhost:64431"},
+    /* No longer port exists: nothing to prove. */
+    {"^https://localhost:65535", K, {NULL}, NULL},
+    {"^https://localhost:3000$", K, {NULL}, NULL},
 };
 
 /* The pattern matches origin, by PCRE2 directly: kube searches the raw
@@ -207,6 +213,81 @@ START_TEST(test_suggestions_fix)
 }
 END_TEST
 
+/* What each table pattern that gets a suggestion is meant for. */
+static const struct {
+    const char *pattern, *intended;
+} intended_origins[] = {
+    {"http://dashboard.example.com", "http://dashboard.example.com"},
+    {"https://.*\\.example\\.com", "https://team1.example.com"},
+    {"https://dashboard.example.com", "https://dashboard.example.com"},
+    {"https://dashboard.prod.example.com", "https://dashboard.prod.example.com"},
+    {"example.com", "https://example.com"},
+    {"//example.com(:|$)", "https://example.com"},
+    {"^http://foo.com$", "http://foo.com"},
+    {"^http://foo.com", "http://foo.com"},
+    {"://foo.com$", "https://foo.com"},
+    {"//foo.com$", "https://foo.com"},
+    {"^http://foo.com(:|$)", "http://foo.com"},
+    {"(^foo.com$)", "https://foo.com"},
+    {"^foo.com", "https://foo.com"},
+    {"//foo.com", "https://foo.com"},
+    {"foo.com$", "https://foo.com"},
+    {"foo.com(:|$)", "https://foo.com"},
+    {"https://example\\.com", "https://example.com"},
+    {"^https://dashboard\\.example\\.com", "https://dashboard.example.com"},
+    {"^https://dashboard.example.com$", "https://dashboard.example.com"},
+    {"//api.example.com(:|$)", "https://api.example.com"},
+    {"//example\\.com(:|$)", "https://example.com"},
+    {"^https?://(www|foo\\.)?(mywebsite.com)$", "https://mywebsite.com"},
+    {"example\\.com$", "https://example.com"},
+    {"https://dashboard.example.com", "https://dashboard.example.com"},
+    {"https://.*example\\.com", "https://example.com"},
+    {"https?://x\\.example\\.com", "https://x.example.com"},
+    {"HTTPS://A\\.example\\.com", "https://a.example.com"},
+    {"http://localhost:3000", "http://localhost:3000"},
+    {"^https://localhost:6443", "https://localhost:6443"},
+};
+
+/* The findings a suggested pattern may still have: those no rewrite can
+ * fix without changing the intended origin. */
+static const char *const unfixable[] = {"plain-http"};
+
+/* Every suggestion the table produces (per entry), linted again: nothing
+ * left but unfixable findings, and the intended origin still accepted. */
+START_TEST(test_suggestions_relint_clean)
+{
+    const lint_case *c = &cases[_i];
+    apr_array_header_t *findings = apr_array_make(pool, 4, sizeof(cors_finding));
+    const char *intended = NULL;
+
+    for (size_t k = 0; k < sizeof(intended_origins) / sizeof(intended_origins[0]); k++)
+        if (strcmp(intended_origins[k].pattern, c->pattern) == 0)
+            intended = intended_origins[k].intended;
+    cors_lint_pattern(pool, c->pattern, c->semantics, "t:1", findings);
+    for (int i = 0; i < findings->nelts; i++) {
+        const cors_finding *f = &APR_ARRAY_IDX(findings, i, cors_finding);
+        apr_array_header_t *again = apr_array_make(pool, 4, sizeof(cors_finding));
+        if (f->suggestion == NULL)
+            continue;
+        ck_assert_msg(intended != NULL, "%s: suggestion %s for an unlisted pattern", c->pattern,
+                      f->suggestion);
+        ck_assert_msg(pattern_accepts(f->suggestion, c->semantics, intended),
+                      "%s: suggestion %s rejects %s", c->pattern, f->suggestion, intended);
+        cors_lint_pattern(pool, f->suggestion, c->semantics, "t:2", again);
+        for (int k = 0; k < again->nelts; k++) {
+            const cors_finding *g = &APR_ARRAY_IDX(again, k, cors_finding);
+            int allowed = g->severity < CORS_SEVERITY_WARNING;
+            for (size_t u = 0; u < sizeof(unfixable) / sizeof(unfixable[0]); u++)
+                allowed |= strcmp(g->code, unfixable[u]) == 0;
+            ck_assert_msg(allowed, "%s: suggestion %s still has %s (%s)", c->pattern, f->suggestion,
+                          g->code, g->attacker ? g->attacker : "");
+            ck_assert_msg(!g->suggestion, "%s: suggestion %s gets a suggestion %s", c->pattern,
+                          f->suggestion, g->suggestion);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_lint_origins)
 {
     apr_array_header_t *findings = apr_array_make(pool, 4, sizeof(cors_finding));
@@ -295,6 +376,8 @@ Suite *lint_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_lint_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, test_suggestions_fix);
+    tcase_add_loop_test(tc, test_suggestions_relint_clean, 0,
+                        (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, test_lint_origins);
     tcase_add_test(tc, test_policy_lint_and_strict);
     tcase_add_test(tc, test_regex_escape);
