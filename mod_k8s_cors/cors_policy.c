@@ -235,11 +235,6 @@ const char *cors_settings_set_max_age(apr_pool_t *pool, cors_settings *settings,
     return NULL;
 }
 
-const char *cors_policy_set_max_age(apr_pool_t *pool, cors_policy *policy, const char *text)
-{
-    return cors_settings_set_max_age(pool, &policy->settings, text, NULL);
-}
-
 static void settings_merge(cors_settings *merged, const cors_settings *base,
                            const cors_settings *add)
 {
@@ -382,31 +377,6 @@ const char *cors_effective_max_age_text(const cors_policy *policy, const cors_ru
 int cors_effective_private_network(const cors_policy *policy, const cors_rule *rule)
 {
     return EFFECTIVE(policy, rule, private_network, CORS_UNSET) == 1;
-}
-
-const cors_token_list *cors_policy_methods(const cors_policy *policy)
-{
-    return cors_effective_methods(policy, NULL);
-}
-
-const cors_token_list *cors_policy_headers(const cors_policy *policy)
-{
-    return cors_effective_headers(policy, NULL);
-}
-
-const cors_token_list *cors_policy_expose(const cors_policy *policy)
-{
-    return cors_effective_expose(policy, NULL);
-}
-
-int cors_policy_credentials(const cors_policy *policy)
-{
-    return cors_effective_credentials(policy, NULL);
-}
-
-const char *cors_policy_max_age_text(const cors_policy *policy)
-{
-    return cors_effective_max_age_text(policy, NULL);
 }
 
 cors_mode cors_policy_mode(const cors_policy *policy)

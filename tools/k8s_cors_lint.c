@@ -305,7 +305,7 @@ static void explain(apr_pool_t *pool, const options *opt, const lint_config *con
     request.origin = opt->explain_origin;
     if (opt->preflight || opt->headers != NULL) {
         request.method = "OPTIONS";
-        request.request_method = opt->method ? opt->method : "GET";
+        request.preflight_method = opt->method ? opt->method : "GET";
         request.request_headers = opt->headers;
     } else {
         request.method = opt->method ? opt->method : "GET";
