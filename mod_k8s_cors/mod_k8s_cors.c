@@ -50,9 +50,7 @@ static void register_hooks(apr_pool_t *pool)
     ap_hook_handler(k8s_cors_metrics_handler, NULL, before_proxy, APR_HOOK_FIRST);
     ap_hook_insert_filter(k8s_cors_insert_filter, NULL, NULL, APR_HOOK_LAST);
     ap_hook_insert_error_filter(k8s_cors_insert_filter, NULL, NULL, APR_HOOK_LAST);
-    /* CONTENT_SET: after content filters, before HTTP_HEADER serializes the
-     * headers, as mod_headers does. */
-    ap_register_output_filter(K8S_CORS_FILTER, k8s_cors_output_filter, NULL, AP_FTYPE_CONTENT_SET);
+    k8s_cors_register_filter();
 }
 
 /* Not AP_DECLARE_MODULE: mod_k8s_cors_private.h already does APLOG_USE_MODULE. */

@@ -89,6 +89,7 @@ int k8s_cors_export_policy(request_rec *r);
 k8s_cors_request_state *k8s_cors_find_state(request_rec *r);
 
 /* mod_k8s_cors_filter.c */
+void k8s_cors_register_filter(void);
 void k8s_cors_insert_filter(request_rec *r);
 apr_status_t k8s_cors_output_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
