@@ -23,7 +23,7 @@ int main(void)
     }
 
     sr = srunner_create(origin_suite());
-    srunner_add_suite(sr, strset_suite());
+    srunner_add_suite(sr, matcher_suite());
     srunner_add_suite(sr, regex_suite());
     srunner_add_suite(sr, tokens_suite());
     srunner_add_suite(sr, policy_suite());

@@ -8,7 +8,7 @@
 #include <check.h>
 
 Suite *origin_suite(void);
-Suite *strset_suite(void);
+Suite *matcher_suite(void);
 Suite *regex_suite(void);
 Suite *tokens_suite(void);
 Suite *policy_suite(void);
