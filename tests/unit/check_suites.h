@@ -17,5 +17,7 @@ Suite *lint_suite(void);
 Suite *lint_controllers_suite(void);
 Suite *policy_text_suite(void);
 Suite *metrics_suite(void);
+Suite *directives_suite(void);
+Suite *json_suite(void);
 
 #endif
