@@ -444,6 +444,9 @@ class ApiHandler(JsonHandlerBase):
         self.send_header("Content-Length", str(len(body)))
         for name, value in UPSTREAM_CORS_HEADERS:
             self.send_header(name, value)
+        # A Vary that already names Origin, in another case, beside another
+        # token: the gateway must not name it a second time.
+        self.send_header("Vary", "Accept-Encoding, origin")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
