@@ -121,6 +121,7 @@ typedef struct {
     const char *headers;      /* comma-separated header names the script sets, or NULL */
     const char *content_type; /* the Content-Type value when headers names it */
     console_credentials credentials;
+    const char *read;        /* comma-separated response header names the script reads, or NULL */
     const char *self_origin; /* the gateway's origin (same-origin requests are not CORS) */
 } console_browser_request;
 
@@ -136,7 +137,8 @@ const char *console_unsafe_headers(apr_pool_t *pool, const char *headers, const 
 /* The explanation, as JSON: the preflight (when the browser sends one) and
  * the actual request, each with the module's decision and the browser's
  * check of the headers the decision sends, and the expectation
- * {"verdict":"allowed"|"blocked","status":N|null,"cause":...}. Returns
+ * {"verdict":"allowed"|"blocked","status":N|null,"cause":...,
+ * "reaches_api_server":bool,"readable":[names of read the script sees]|null}. Returns
  * NULL with *error set when the request is malformed. */
 const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
                                  const console_browser_request *request, const char **error);

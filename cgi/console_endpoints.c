@@ -74,8 +74,8 @@ console_answer console_policy_endpoint(const console_request *r)
 
 console_answer console_explain_endpoint(const console_request *r)
 {
-    static const char *const allowed[] = {"origin",       "method",      "headers",
-                                          "content_type", "credentials", NULL};
+    static const char *const allowed[] = {"origin",      "method", "headers", "content_type",
+                                          "credentials", "read",   NULL};
     console_browser_request b = {0};
     const char *json, *error = NULL;
     console_answer answer;
@@ -92,6 +92,7 @@ console_answer console_explain_endpoint(const console_request *r)
         b.method = "GET";
     b.headers = apr_table_get(r->params, "headers");
     b.content_type = apr_table_get(r->params, "content_type");
+    b.read = apr_table_get(r->params, "read");
     b.self_origin = r->self_origin;
     if (console_credentials_parse(apr_table_get(r->params, "credentials"), &b.credentials) != 0)
         return console_error(r->pool, 400, "bad-parameter",

@@ -201,6 +201,56 @@ static const char *browser_reason(const cors_decision *d, int include)
     return "cors-check-failed";
 }
 
+/* Fetch's CORS-safelisted response-header names: readable on every CORS
+ * response. */
+static int safelisted_response_header(const char *name)
+{
+    static const char *const names[] = {"cache-control", "content-language", "content-length",
+                                        "content-type",  "expires",          "last-modified",
+                                        "pragma"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Which of the response headers the script reads (a comma-separated list)
+ * it can see when they are on the response: none when the browser blocks
+ * the response; all but Set-Cookie when it is not CORS (same-origin); else
+ * the safelisted names and those in Access-Control-Expose-Headers, where
+ * `*` means every name only for a request without credentials (Fetch). */
+static const char *readable_json(apr_pool_t *pool, const char *read, const cors_decision *actual,
+                                 int blocked, int include)
+{
+    const char *out = "[";
+    int first = 1;
+    if (read == NULL)
+        return "null";
+    for (const char *p = read; *p;) {
+        size_t len;
+        const char *name;
+        int readable;
+        p += strspn(p, ", \t");
+        len = strcspn(p, ", \t");
+        if (len == 0)
+            break;
+        name = apr_pstrmemdup(pool, p, len);
+        p += len;
+        if (blocked || strcasecmp(name, "set-cookie") == 0 || strcasecmp(name, "set-cookie2") == 0)
+            readable = 0;
+        else if (actual->kind == CORS_KIND_NONE || safelisted_response_header(name))
+            readable = 1;
+        else
+            readable = list_has(actual->expose_headers, name, 1) ||
+                       (!include && list_has(actual->expose_headers, "*", 0));
+        if (readable) {
+            out = apr_pstrcat(pool, out, first ? "" : ",", cors_json_string(pool, name), NULL);
+            first = 0;
+        }
+    }
+    return apr_pstrcat(pool, out, "]", NULL);
+}
+
 static const char *step_json(apr_pool_t *pool, const cors_decision *d, const char *failure)
 {
     return apr_psprintf(pool, "{\"decision\":%s,\"browser\":{\"pass\":%s,\"failure\":%s}}",
@@ -219,7 +269,7 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
     const cors_rule *rule = NULL;
     cors_mode mode = cors_policy_mode(policy);
     int include = r->credentials == CONSOLE_CREDENTIALS_INCLUDE;
-    int status = 0, needs_preflight;
+    int status = 0, needs_preflight, reaches = 1;
 
     if (r->origin == NULL || r->origin[0] == '\0') {
         *error = "origin is required";
@@ -260,7 +310,9 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
         failure = preflight_check(pool, &preflight, r, unsafe, include);
         preflight_json = step_json(pool, &preflight, failure);
         if (failure != NULL) {
+            /* The browser stops at the preflight: the request is never sent. */
             verdict = "blocked";
+            reaches = 0;
             reason = browser_reason(&preflight, include);
             rule = preflight.rule;
             if (preflight.detail)
@@ -278,6 +330,9 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
         reason = browser_reason(&actual, include);
     if (failure == NULL && actual.refuse_status)
         status = actual.refuse_status;
+    /* The gateway answers a refusal itself, readable or not. */
+    if (actual.refuse_status)
+        reaches = 0;
 
 done:
     return apr_psprintf(
@@ -285,7 +340,7 @@ done:
         "{\"origin\":%s,\"method\":%s,\"credentials\":\"%s\",\"request_headers\":%s,"
         "\"mode\":\"%s\",\"preflight_needed\":%s,\"preflight\":%s,\"actual\":%s,"
         "\"expect\":{\"verdict\":\"%s\",\"status\":%s,\"reason\":\"%s\",\"detail\":%s,"
-        "\"cause\":%s,\"rule\":%s}}",
+        "\"cause\":%s,\"rule\":%s,\"reaches_api_server\":%s,\"readable\":%s}}",
         cors_json_string(pool, r->origin), cors_json_string(pool, r->method),
         credentials_name(r->credentials), cors_json_string(pool, unsafe), modes[mode],
         needs_preflight ? "true" : "false", preflight_json, actual_json, verdict,
@@ -294,5 +349,7 @@ done:
         rule ? apr_psprintf(pool, "{\"text\":%s,\"name\":%s,\"source\":%s}",
                             cors_json_string(pool, rule->text), cors_json_string(pool, rule->name),
                             cors_json_string(pool, rule->source))
-             : "null");
+             : "null",
+        reaches ? "true" : "false",
+        readable_json(pool, r->read, &actual, strcmp(verdict, "blocked") == 0, include));
 }

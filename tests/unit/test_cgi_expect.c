@@ -155,6 +155,43 @@ START_TEST(method_refused_with_cors_headers)
 }
 END_TEST
 
+static const char *explain_reading(const char *origin, const char *method, const char *read,
+                                   console_credentials mode)
+{
+    console_browser_request b = {0};
+    const char *error = NULL, *json;
+    b.origin = origin;
+    b.method = method;
+    b.read = read;
+    b.credentials = mode;
+    json = console_explain_json(pool, policy.policy, &b, &error);
+    ck_assert_msg(json != NULL, "%s", error);
+    return json;
+}
+
+START_TEST(readable_headers_and_the_api_server)
+{
+    /* The default exposed header is Date; Content-Type is safelisted. */
+    const char *j =
+        explain_reading("https://dashboard.example.com", "GET",
+                        "Date,Server,content-type,Set-Cookie", CONSOLE_CREDENTIALS_INCLUDE);
+    EXPECT(j, "\"readable\":[\"Date\",\"content-type\"]");
+    EXPECT(j, "\"reaches_api_server\":true");
+    /* Blocked by the browser: nothing is readable, but the request was sent. */
+    j = explain_reading("https://monitoring.example.com", "GET", "Date",
+                        CONSOLE_CREDENTIALS_INCLUDE);
+    EXPECT(j, "\"verdict\":\"blocked\"");
+    EXPECT(j, "\"readable\":[]");
+    EXPECT(j, "\"reaches_api_server\":true");
+    /* A refused preflight: the request is never sent. */
+    j = explain_reading("https://dashboard.example.com", "PATCH", "Date", CONSOLE_CREDENTIALS_OMIT);
+    EXPECT(j, "\"reaches_api_server\":false");
+    /* No headers asked about: no answer about them. */
+    j = explain_reading("https://dashboard.example.com", "HEAD", NULL, CONSOLE_CREDENTIALS_OMIT);
+    EXPECT(j, "\"readable\":null");
+}
+END_TEST
+
 START_TEST(origin_gate)
 {
     console_answer a;
@@ -188,6 +225,7 @@ Suite *cgi_expect_suite(void)
     tcase_add_test(tc, same_origin_and_modes);
     tcase_add_test(tc, method_refused_with_cors_headers);
     tcase_add_test(tc, origin_gate);
+    tcase_add_test(tc, readable_headers_and_the_api_server);
     suite_add_tcase(s, tc);
     return s;
 }
