@@ -20,6 +20,9 @@ CORS_DIRECTIVE("K8sCorsDeniedOrigin", CORS_ARGS_ONE, 0,
                "pass (forward without CORS headers) or reject (403) requests from denied origins")
 CORS_DIRECTIVE("K8sCorsDeniedMethodStatus", CORS_ARGS_ONE, 0,
                "405 or 403: the answer to an allowed origin using a method it may not")
+CORS_DIRECTIVE("K8sCorsSelfOrigin", CORS_ARGS_LIST, 0,
+               "the gateway's own origins besides its ServerName and ServerAlias names, as "
+               "browsers address it (behind a TLS terminator: https://api.example.com)")
 CORS_DIRECTIVE("K8sCorsStrict", CORS_ARGS_FLAG, 0, "On: every configuration warning stops httpd")
 CORS_DIRECTIVE("K8sCorsAllowMethods", CORS_ARGS_LIST, 1, "methods allowed (case-sensitive)")
 CORS_DIRECTIVE("K8sCorsAllowHeaders", CORS_ARGS_LIST, 1, "request headers allowed in preflights")

@@ -131,6 +131,12 @@ const char *cors_directive_apply(apr_pool_t *pool, cors_policy *policy,
                 return error;
         return NULL;
     }
+    if (strcasecmp(name, "K8sCorsSelfOrigin") == 0) {
+        for (int i = 0; i < argc; i++)
+            if ((error = cors_policy_add_self_origin(pool, policy, argv[i])) != NULL)
+                return error;
+        return NULL;
+    }
     if (strcasecmp(name, "K8sCorsAllowOriginRegex") == 0)
         return cors_policy_add_pattern(pool, policy, argv[0], source);
     if (strcasecmp(name, "K8sCorsKubeAllowedOrigins") == 0)

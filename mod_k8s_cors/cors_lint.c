@@ -547,6 +547,21 @@ apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy
         }
         if (rule->settings != NULL)
             lint_settings(pool, rule->settings, rule->text, out);
+        /* `*` is a wildcard only for requests without credentials (Fetch). */
+        if (cors_effective_credentials(policy, rule)) {
+            if (cors_effective_methods(policy, rule)->wildcard ||
+                cors_effective_headers(policy, rule)->wildcard)
+                add(out, CORS_SEVERITY_INFO, "wildcard-answered-by-name", rule->text, rule->source,
+                    "credentials are on, so `*` in K8sCorsAllowMethods or K8sCorsAllowHeaders is "
+                    "answered with the method and header names each preflight asks for "
+                    "(browsers read a literal * as a name on credentialed requests); "
+                    "Authorization must still be listed by name");
+            if (cors_effective_expose(policy, rule)->wildcard)
+                add(out, CORS_SEVERITY_WARNING, "wildcard-expose-credentials", rule->text,
+                    rule->source,
+                    "credentials are on, so K8sCorsExposeHeaders * exposes no header to "
+                    "credentialed requests (browsers read it as the name *); list the names");
+        }
     }
     return out;
 }

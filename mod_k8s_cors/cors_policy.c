@@ -285,7 +285,39 @@ cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const 
         merged->mode_source = base->mode_source;
     }
     settings_merge(&merged->settings, &base->settings, &add->settings);
+    if (add->self_origins != NULL) {
+        merged->self_origins = add->self_origins;
+        merged->self_texts = add->self_texts;
+    } else {
+        merged->self_origins = base->self_origins;
+        merged->self_texts = base->self_texts;
+    }
     return merged;
+}
+
+const char *cors_policy_add_self_origin(apr_pool_t *pool, cors_policy *policy, const char *text)
+{
+    cors_origin origin;
+    cors_origin_status status = cors_origin_parse(text, strlen(text), &origin);
+    const char *copy;
+
+    if (status != CORS_ORIGIN_OK)
+        return apr_psprintf(pool, "\"%s\" is not an origin (%s): write scheme://host[:port]", text,
+                            cors_origin_status_text(status));
+    if (policy->self_origins == NULL) {
+        policy->self_origins = cors_strset_make(pool);
+        policy->self_texts = apr_array_make(pool, 2, sizeof(const char *));
+    }
+    copy = apr_pstrmemdup(pool, origin.text, origin.len);
+    if (cors_strset_add(policy->self_origins, origin.text, origin.len, copy) == NULL)
+        APR_ARRAY_PUSH(policy->self_texts, const char *) = copy;
+    return NULL;
+}
+
+int cors_policy_is_self_origin(const cors_policy *policy, const cors_origin *origin)
+{
+    return policy->self_origins != NULL &&
+           cors_strset_get(policy->self_origins, origin->text, origin->len) != NULL;
 }
 
 static const char *wildcard_credentials_error(apr_pool_t *pool, const cors_policy *policy,
@@ -400,7 +432,7 @@ int cors_policy_strict(const cors_policy *policy)
 
 int cors_method_allowed(const cors_token_list *methods, const char *method, size_t len)
 {
-    if (cors_token_list_has(methods, method, len))
+    if (methods->wildcard || cors_token_list_has(methods, method, len))
         return 1;
     return len == 4 && memcmp(method, "HEAD", 4) == 0 && cors_token_list_has(methods, "GET", 3);
 }

@@ -98,6 +98,13 @@ typedef struct cors_policy {
     int rule_count;
 
     cors_settings settings; /* the location's; rules inherit from it */
+
+    /* K8sCorsSelfOrigin: origins that are the gateway's own besides the
+     * virtual host's names (a TLS terminator or a load balancer in front).
+     * Like the origin rules, a level that names any replaces the inherited
+     * ones. */
+    cors_strset *self_origins;      /* normalized origin -> its text as configured */
+    apr_array_header_t *self_texts; /* const char *, normalized, in configuration order */
 } cors_policy;
 
 cors_policy *cors_policy_make(apr_pool_t *pool);
@@ -113,6 +120,13 @@ const char *cors_policy_add_origin_with(apr_pool_t *pool, cors_policy *policy, c
                                         const char *name);
 const char *cors_policy_add_origin(apr_pool_t *pool, cors_policy *policy, const char *text,
                                    const char *source);
+
+/* Adds one K8sCorsSelfOrigin origin (a serialized origin: not `*`, `null`
+ * or a pattern). Returns NULL or an error message. */
+const char *cors_policy_add_self_origin(apr_pool_t *pool, cors_policy *policy, const char *text);
+
+/* 1 if origin (normalized) is one of the policy's K8sCorsSelfOrigin origins. */
+int cors_policy_is_self_origin(const cors_policy *policy, const cors_origin *origin);
 
 /* Adds one whole-origin regular expression. Returns NULL or an error. */
 const char *cors_policy_add_pattern_with(apr_pool_t *pool, cors_policy *policy, const char *pattern,

@@ -120,6 +120,10 @@ const char *cors_policy_to_directives(apr_pool_t *pool, const cors_policy *polic
     if (policy->strict != CORS_UNSET)
         out = apr_pstrcat(pool, out, "K8sCorsStrict ", policy->strict ? "On\n" : "Off\n", NULL);
     out = apr_pstrcat(pool, out, settings_lines(pool, &policy->settings, ""), NULL);
+    for (int i = 0; policy->self_texts != NULL && i < policy->self_texts->nelts; i++)
+        out = apr_pstrcat(pool, out, "K8sCorsSelfOrigin ",
+                          quoted(pool, APR_ARRAY_IDX(policy->self_texts, i, const char *)), "\n",
+                          NULL);
     for (int i = 0; policy->has_origins && i < policy->rules->nelts; i++)
         out = apr_pstrcat(
             pool, out, rule_lines(pool, APR_ARRAY_IDX(policy->rules, i, const cors_rule *)), NULL);
@@ -149,9 +153,16 @@ const char *cors_policy_apply_text(apr_pool_t *pool, cors_policy *policy, const 
         }
         if (*line == '\0' || *line == '#')
             continue;
-        if (strncasecmp(line, "</K8sCorsOrigin", 15) == 0) {
+        if (strncmp(line, "</", 2) == 0) {
+            size_t name_len = strcspn(line + 2, " \t>");
+            const char *after = line + 2 + name_len + strspn(line + 2 + name_len, " \t");
             if (section_name == NULL)
                 return apr_psprintf(pool, "%d: closing a section that was not opened", number);
+            /* The closer names its opener: </K8sCorsOriginRegex> does not
+             * close <K8sCorsOrigin>. */
+            if (name_len != strlen(section_name) - 1 ||
+                strncasecmp(line + 2, section_name + 1, name_len) != 0 || *after != '>')
+                return apr_psprintf(pool, "%d: %s> closed by %s", number, section_name, line);
             error = cors_origin_section_close(pool, policy, section_name, section_args->nelts,
                                               (const char *const *)section_args->elts, &section,
                                               section_source);

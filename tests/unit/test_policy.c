@@ -332,6 +332,22 @@ START_TEST(test_merge_any_replaces)
 END_TEST
 
 /* Unset fields inherit; set fields override; origins inherit when unnamed. */
+START_TEST(test_merge_self_origins)
+{
+    cors_policy *base = cors_policy_make(pool), *add = cors_policy_make(pool), *m;
+    cors_origin o;
+    ck_assert_ptr_null(cors_policy_add_self_origin(pool, base, "https://api.example.com"));
+    m = cors_policy_merge(pool, base, add);
+    ck_assert_int_eq(cors_origin_parse("https://api.example.com:443", 27, &o), CORS_ORIGIN_OK);
+    ck_assert(cors_policy_is_self_origin(m, &o)); /* inherited */
+    ck_assert_ptr_null(cors_policy_add_self_origin(pool, add, "https://gw.example.com"));
+    m = cors_policy_merge(pool, base, add);
+    ck_assert(!cors_policy_is_self_origin(m, &o)); /* replaced, like origin rules */
+    ck_assert_int_eq(m->self_texts->nelts, 1);
+    ck_assert_ptr_nonnull(cors_policy_add_self_origin(pool, add, "null"));
+}
+END_TEST
+
 START_TEST(test_merge_inherit)
 {
     cors_policy *base = cors_policy_make(pool);
@@ -476,6 +492,7 @@ Suite *policy_suite(void)
     tcase_add_test(tc, test_merge_origins_replace);
     tcase_add_test(tc, test_merge_any_replaces);
     tcase_add_test(tc, test_merge_inherit);
+    tcase_add_test(tc, test_merge_self_origins);
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_check);
     suite_add_tcase(s, tc);
