@@ -149,6 +149,18 @@ static const char *cors_check(const cors_decision *d, const char *origin, int in
     return NULL;
 }
 
+/* Fetch's "normalize a method": fetch() upper-cases these six, whatever
+ * their case, and sends every other method as written ("patch" stays
+ * "patch", and is refused by an Access-Control-Allow-Methods: PATCH). */
+static const char *fetch_method(const char *method)
+{
+    static const char *const normalized[] = {"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"};
+    for (size_t i = 0; i < sizeof(normalized) / sizeof(normalized[0]); i++)
+        if (strcasecmp(method, normalized[i]) == 0)
+            return normalized[i];
+    return method;
+}
+
 static int safelisted_method(const char *method)
 {
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 || strcmp(method, "POST") == 0;
@@ -263,6 +275,7 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
 {
     static const char *const modes[] = {"off", "enforce", "report-only"};
     cors_request request = {0};
+    console_browser_request sent;
     cors_decision preflight, actual;
     const char *unsafe, *preflight_json = "null", *actual_json = "null";
     const char *failure = NULL, *verdict, *reason, *detail = NULL;
@@ -279,6 +292,9 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
         *error = "method is not an HTTP method token";
         return NULL;
     }
+    sent = *r;
+    sent.method = fetch_method(r->method);
+    r = &sent;
     unsafe = console_unsafe_headers(pool, r->headers, r->content_type, error);
     if (*error != NULL)
         return NULL;

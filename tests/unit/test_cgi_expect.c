@@ -186,6 +186,17 @@ START_TEST(readable_headers_and_the_api_server)
     /* A refused preflight: the request is never sent. */
     j = explain_reading("https://dashboard.example.com", "PATCH", "Date", CONSOLE_CREDENTIALS_OMIT);
     EXPECT(j, "\"reaches_api_server\":false");
+    /* fetch() sends "head" as HEAD, but "patch" as it is: refused. */
+    j = explain_reading("https://dashboard.example.com", "head", NULL, CONSOLE_CREDENTIALS_OMIT);
+    EXPECT(j, "\"method\":\"HEAD\"");
+    EXPECT(j, "\"preflight_needed\":false");
+    EXPECT(j, "\"verdict\":\"allowed\"");
+    j = explain_reading("https://dashboard.example.com", "delete", NULL, CONSOLE_CREDENTIALS_OMIT);
+    EXPECT(j, "\"method\":\"DELETE\"");
+    EXPECT(j, "\"verdict\":\"allowed\"");
+    j = explain_reading("https://dashboard.example.com", "patch", NULL, CONSOLE_CREDENTIALS_OMIT);
+    EXPECT(j, "\"method\":\"patch\"");
+    EXPECT(j, "\"verdict\":\"blocked\"");
     /* No headers asked about: no answer about them. */
     j = explain_reading("https://dashboard.example.com", "HEAD", NULL, CONSOLE_CREDENTIALS_OMIT);
     EXPECT(j, "\"readable\":null");
