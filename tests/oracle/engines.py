@@ -16,6 +16,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -55,8 +56,17 @@ class ChromiumEngine(Engine):
         self.page = self.browser.page()
         self._version = None
 
-    def open(self, url):
-        self.page.navigate(url)
+    def open(self, url, timeout=30.0):
+        self.page.call("Page.navigate", url=url)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.page.evaluate("document.readyState === 'complete' && location.href") == url:
+                    return
+            except cdp.CdpError:
+                pass
+            time.sleep(0.02)
+        raise cdp.CdpError("%s did not load within %.0f s" % (url, timeout))
 
     def run(self, expression, timeout=120.0):
         return self.page.evaluate(expression, timeout=timeout)

@@ -156,9 +156,8 @@ class Generator:
                   if word.startswith("http") and "://" in word and "\\" not in word]
         listed = [word.rstrip(">") for word in listed]
         shape = r.choices(
-            ("listed", "app", "lookalike", "scheme", "port", "deeper", "other", "null", "self",
-             "upper"),
-            (30, 14, 10, 6, 8, 7, 6, 7, 4, 3))[0]
+            ("listed", "app", "lookalike", "scheme", "port", "deeper", "other", "null", "self"),
+            (30, 14, 10, 6, 8, 7, 6, 7, 4))[0]
         if shape == "listed" and listed:
             return r.choice(listed), "top"
         if shape == "app" or (shape == "listed" and not listed):
@@ -181,8 +180,6 @@ class Generator:
             return "null", r.choice(("sandbox", "data"))
         if shape == "self":
             return origin(GATEWAY_HOST, "{G}"), "top"
-        if shape == "upper":
-            return origin(base.upper(), "{P}"), "top"
         return origin("other." + DOMAIN, r.choice(("{P}", "{H}"))).replace(
             "https://other.oracle.test:{H}", "http://other.oracle.test:{H}"), "top"
 

@@ -85,7 +85,9 @@ class Servers:
     def config(self, policies):
         ssl_lines = ('    SSLEngine on\n    SSLCertificateFile "%s"\n'
                      '    SSLCertificateKeyFile "%s"\n' % (self.cert, self.key))
-        body = (fx.load_module_lines(fx.CONSOLE_MODULES + fx.SSL_MODULES)
+        # A short Timeout: at the end of a group httpd stops at once instead
+        # of waiting for the browser's idle (preconnected) sockets.
+        body = ("Timeout 3\n" + fx.load_module_lines(fx.CONSOLE_MODULES + fx.SSL_MODULES)
                 + fx.cgid_lines(self.httpd)
                 + 'SSLSessionCache "shmcb:%s(512000)"\n' % (self.httpd.root / "run" / "ssl_scache")
                 + "".join("Listen 127.0.0.1:%d\n" % self.ports[p] for p in "PQG"))
@@ -143,6 +145,7 @@ class Explainer:
     def __init__(self, servers):
         self.servers = servers
         self.local = threading.local()
+        self.connections = []
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         self.context.check_hostname = False
         self.context.verify_mode = ssl.CERT_NONE
@@ -151,7 +154,12 @@ class Explainer:
         if getattr(self.local, "connection", None) is None:
             self.local.connection = http.client.HTTPSConnection(
                 "127.0.0.1", self.servers.ports["G"], context=self.context, timeout=30)
+            self.connections.append(self.local.connection)
         return self.local.connection
+
+    def close(self):
+        for connection in self.connections:
+            connection.close()
 
     def explain(self, index, params):
         path = "/oracle-explain/p%d/explain?%s" % (index, urllib.parse.urlencode(params))
@@ -277,6 +285,7 @@ class Run:
         self.cases = self.policies = self.disagreements = self.failed = 0
         self.refused = 0
         self.saved = []
+        self.timings = {"httpd": 0.0, "explain": 0.0, "browser": 0.0}
 
     def url_path(self, index):
         self.counter += 1
@@ -284,7 +293,9 @@ class Run:
 
     def run_group(self, engine, group, certificates, cert, key, fake, cgi):
         servers = Servers(group, certificates, cert, key, fake, cgi)
+        clock = time.monotonic()
         refused = servers.start()
+        self.timings["httpd"] += time.monotonic() - clock
         refused_indexes = {index for index, _, _ in refused}
         for index, policy, text in refused:
             count = len(group[index][1])
@@ -297,7 +308,9 @@ class Run:
             self._run_servers(engine, servers, group, refused_indexes)
         finally:
             crashes = servers.crash_lines()
+            clock = time.monotonic()
             servers.stop()
+            self.timings["httpd"] += time.monotonic() - clock
             if crashes:
                 self.failed += 1
                 print("FAIL httpd logged trouble:\n    " + "\n    ".join(crashes), flush=True)
@@ -312,9 +325,13 @@ class Run:
             for case in cases:
                 work.append((index, policy, case, servers.resolve(case["page"]),
                              self.url_path(index)))
+        clock = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(EXPLAIN_THREADS) as pool:
             predictions = list(pool.map(
                 lambda item: explainer.explain(item[0], explain_params(item[2], item[3])), work))
+        explainer.close()
+        self.timings["explain"] += time.monotonic() - clock
+        clock = time.monotonic()
         by_page = {}
         for item in work:
             _, _, case, origin, url_path = item
@@ -323,15 +340,25 @@ class Run:
             by_page.setdefault((page, case["frame"]), []).append(item)
         seen = {}
         for (page, frame), items in by_page.items():
-            engine.open(page + PAGE)
             script_cases = [{"id": str(i), "url": servers.gateway + item[4],
                              "method": item[2]["method"], "credentials": item[2]["credentials"],
                              "headers": item[2]["headers"], "body": item[2]["body"],
                              "read": item[2]["read"]} for i, item in enumerate(items)]
-            results = json.loads(engine.run(engines.page_script(script_cases, frame),
-                                            timeout=300))
+            try:
+                opened = time.monotonic()
+                engine.open(page + PAGE)
+                ran = time.monotonic()
+                results = json.loads(engine.run(engines.page_script(script_cases, frame),
+                                                timeout=300))
+                if self.arguments.verbose:
+                    print("page %s %s: %d cases, open %.2f s, run %.2f s" % (
+                        page, frame, len(items), ran - opened, time.monotonic() - ran))
+            except Exception as error:  # noqa: BLE001 - the cases say what went wrong
+                print("page %s (%s frame) failed: %s" % (page, frame, error), flush=True)
+                results = []
             for result in results:
                 seen[id(items[int(result["id"])])] = result
+        self.timings["browser"] += time.monotonic() - clock
         stats = servers.fake.stats()["by_path"]
         for item, prediction in zip(work, predictions):
             index, policy, case, origin, url_path = item
@@ -411,7 +438,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--engines", default="chromium")
-    parser.add_argument("--per-httpd", type=int, default=10, help="policies per httpd")
+    parser.add_argument("--per-httpd", type=int, default=25, help="policies per httpd")
     parser.add_argument("--no-regressions", dest="regressions", action="store_false")
     parser.add_argument("--no-save", dest="save", action="store_false",
                         help="do not save disagreements as regression cases")
@@ -438,6 +465,7 @@ def main(argv=None):
             engine_started = time.monotonic()
             run = Run(arguments)
             engine = engines.start_engine(engine_name.strip(), harness.work_dir())
+            run.timings["engine start"] = time.monotonic() - engine_started
             try:
                 print("engine: %s" % engine.version(), flush=True)
                 for number, group in enumerate(groups, 1):
@@ -451,6 +479,7 @@ def main(argv=None):
             print("%s: %d cases, %d policies, %d disagreements (%s, %.1f s)" % (
                 engine_name, run.cases, run.policies, run.disagreements, engine.version(),
                 time.monotonic() - engine_started), flush=True)
+            print("time: %s" % ", ".join("%s %.1f s" % pair for pair in run.timings.items()))
             for path in run.saved:
                 print("saved %s" % path.relative_to(HERE.parents[1]))
             total_failed += run.failed
