@@ -37,7 +37,17 @@ static const char *credentials_name(console_credentials credentials)
                                                             : "omit";
 }
 
-/* Fetch's CORS-safelisted Content-Type essences. */
+/* Fetch's CORS-unsafe request-header bytes. */
+static int has_unsafe_byte(const char *value)
+{
+    for (const unsigned char *c = (const unsigned char *)value; *c; c++)
+        if ((*c < 0x20 && *c != '\t') || *c == 0x7f || strchr("\"():<>?@[\\]{}", *c) != NULL)
+            return 1;
+    return 0;
+}
+
+/* Fetch's CORS-safelisted Content-Type: at most 128 bytes, no unsafe
+ * byte, and one of three essences. */
 static int safelisted_content_type(apr_pool_t *pool, const char *value)
 {
     static const char *const essences[] = {"application/x-www-form-urlencoded",
@@ -45,7 +55,7 @@ static int safelisted_content_type(apr_pool_t *pool, const char *value)
     char *essence;
     size_t len;
 
-    if (value == NULL || strlen(value) > 128)
+    if (value == NULL || strlen(value) > 128 || has_unsafe_byte(value))
         return 0;
     len = strcspn(value, ";");
     essence = apr_pstrmemdup(pool, value, len);
@@ -59,6 +69,38 @@ static int safelisted_content_type(apr_pool_t *pool, const char *value)
     return 0;
 }
 
+/* Accept (no unsafe byte), Accept-Language and Content-Language (only
+ * 0-9 A-Z a-z space * , - . ; =), at most 128 bytes. A value the caller
+ * did not give is taken for a short safelisted one. */
+static int safelisted_value(const char *name, const char *value)
+{
+    if (value == NULL)
+        return 1;
+    if (strlen(value) > 128)
+        return 0;
+    if (strcmp(name, "accept") == 0)
+        return !has_unsafe_byte(value);
+    for (const char *c = value; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+              strchr(" *,-.;=", *c) != NULL))
+            return 0;
+    return 1;
+}
+
+static int safelisted_header(apr_pool_t *pool, const char *name,
+                             const console_header_values *values)
+{
+    if (strcmp(name, "accept") == 0)
+        return safelisted_value(name, values->accept);
+    if (strcmp(name, "accept-language") == 0)
+        return safelisted_value(name, values->accept_language);
+    if (strcmp(name, "content-language") == 0)
+        return safelisted_value(name, values->content_language);
+    if (strcmp(name, "content-type") == 0)
+        return safelisted_content_type(pool, values->content_type);
+    return 0;
+}
+
 static int compare_names(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -66,6 +108,14 @@ static int compare_names(const void *a, const void *b)
 
 const char *console_unsafe_headers(apr_pool_t *pool, const char *headers, const char *content_type,
                                    const char **error)
+{
+    console_header_values values = {0};
+    values.content_type = content_type;
+    return console_unsafe_header_list(pool, headers, &values, error);
+}
+
+const char *console_unsafe_header_list(apr_pool_t *pool, const char *headers,
+                                       const console_header_values *values, const char **error)
 {
     const char *names[EXPLAIN_HEADERS_MAX];
     const char *joined = NULL;
@@ -94,9 +144,7 @@ const char *console_unsafe_headers(apr_pool_t *pool, const char *headers, const 
             if (*c >= 'A' && *c <= 'Z')
                 *c = (char)(*c - 'A' + 'a');
         }
-        if (strcmp(name, "accept") == 0 || strcmp(name, "accept-language") == 0 ||
-            strcmp(name, "content-language") == 0 ||
-            (strcmp(name, "content-type") == 0 && safelisted_content_type(pool, content_type)))
+        if (safelisted_header(pool, name, values))
             continue;
         if (count == EXPLAIN_HEADERS_MAX) {
             *error = "more than 32 header names";
@@ -295,7 +343,7 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
     sent = *r;
     sent.method = fetch_method(r->method);
     r = &sent;
-    unsafe = console_unsafe_headers(pool, r->headers, r->content_type, error);
+    unsafe = console_unsafe_header_list(pool, r->headers, &r->values, error);
     if (*error != NULL)
         return NULL;
     needs_preflight = unsafe != NULL || !safelisted_method(r->method);

@@ -43,7 +43,7 @@ static const char *explain(const char *origin, const char *method, const char *h
     b.origin = origin;
     b.method = method;
     b.headers = headers;
-    b.content_type = headers && strstr(headers, "Content-Type") ? "application/json" : NULL;
+    b.values.content_type = headers && strstr(headers, "Content-Type") ? "application/json" : NULL;
     b.credentials = credentials;
     json = console_explain_json(pool, policy.policy, &b, &error);
     ck_assert_msg(json != NULL, "%s", error);
@@ -63,6 +63,25 @@ START_TEST(unsafe_header_lists)
     ck_assert_str_eq(console_unsafe_headers(pool, "Content-Type", "application/json", &error),
                      "content-type");
     ck_assert_str_eq(console_unsafe_headers(pool, "Content-Type", NULL, &error), "content-type");
+    /* Safelisted by value only: an unsafe byte or over 128 bytes is not. */
+    ck_assert_str_eq(
+        console_unsafe_headers(pool, "Content-Type", "text/plain; charset=\"utf-8\"", &error),
+        "content-type");
+    ck_assert_str_eq(
+        console_unsafe_headers(pool, "Content-Type", "multipart/form-data; boundary=a@b", &error),
+        "content-type");
+    {
+        console_header_values values = {0};
+        values.accept = "application/json; q=\"1\"";
+        values.accept_language = "en_US";
+        values.content_language = "de-CH, en;q=0.5";
+        ck_assert_str_eq(console_unsafe_header_list(
+                             pool, "Accept, Accept-Language, Content-Language", &values, &error),
+                         "accept,accept-language");
+        values.accept =
+            apr_pstrcat(pool, "application/json;", apr_psprintf(pool, "%0120d", 0), NULL);
+        ck_assert_str_eq(console_unsafe_header_list(pool, "Accept", &values, &error), "accept");
+    }
     ck_assert_ptr_null(console_unsafe_headers(pool, "Bad\"Name", NULL, &error));
     ck_assert_ptr_nonnull(error);
 }
