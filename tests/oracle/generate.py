@@ -39,7 +39,10 @@ READABLE = ("Date", "Server", "Content-Type", "Allow", "Content-Length")
 SAFE_CONTENT_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
                       "text/plain;charset=UTF-8", "Text/Plain; charset=utf-8")
 UNSAFE_CONTENT_TYPES = ("application/json", "application/merge-patch+json",
-                        "application/strategic-merge-patch+json", "text/html", "text/plain+x")
+                        "application/strategic-merge-patch+json", "text/html", "text/plain+x",
+                        # safelisted essences with a CORS-unsafe byte (", :, @, {...)
+                        'text/plain; charset="utf-8"', "text/plain; x={1}",
+                        "multipart/form-data; boundary=a@b")
 
 
 def origin(name, port="{P}", scheme="https"):
@@ -193,13 +196,19 @@ class Generator:
         """[name, value] pairs the script sets."""
         r = self.random
         pairs = []
+        table = "application/json;as=Table;v=v1;g=meta.k8s.io"
         if r.random() < 0.25:
-            pairs.append(["Accept", r.choice(("application/json", "*/*",
-                                              "application/json;as=Table;v=v1;g=meta.k8s.io"))])
+            pairs.append(["Accept", r.choice((
+                "application/json", "*/*", table,
+                # kubectl's Table Accept: 111 bytes, then over 128
+                table + "," + table.replace("v=v1", "v=v1beta1") + ",application/json",
+                table + "," + table.replace("v=v1", "v=v1beta1") + ",application/json;q=0.9,text/plain;q=0.5,*/*",
+                'application/json; q="1"', "application/json; profile=urn:k8s"))])
         if r.random() < 0.12:
-            pairs.append(["Accept-Language", r.choice(("en", "de-CH, en;q=0.5"))])
+            pairs.append(["Accept-Language", r.choice(("en", "de-CH, en;q=0.5", "en_US",
+                                                       "en-" + "x" * 130))])
         if r.random() < 0.08:
-            pairs.append(["Content-Language", "en"])
+            pairs.append(["Content-Language", r.choice(("en", "de/CH", "en, fr"))])
         if r.random() < 0.4:
             roll = r.random()
             if roll < 0.45:

@@ -188,8 +188,8 @@ def explain_params(case, origin):
     if names:
         params["headers"] = ",".join(names)
     for name, value in case["headers"]:
-        if name.lower() == "content-type":
-            params["content_type"] = value
+        if name.lower() in ("content-type", "accept", "accept-language", "content-language"):
+            params[name.lower().replace("-", "_")] = value
     return params
 
 
@@ -285,6 +285,7 @@ class Run:
         self.cases = self.policies = self.disagreements = self.failed = 0
         self.refused = 0
         self.saved = []
+        self.tally = {}
         self.timings = {"httpd": 0.0, "explain": 0.0, "browser": 0.0}
 
     def url_path(self, index):
@@ -370,6 +371,14 @@ class Run:
                 result = {}
             else:
                 problems = compare(result, prediction["expect"], reached)
+            expect = prediction["expect"]
+            for key, counted in (("allowed", not result.get("network_error", True)),
+                                 ("preflighted", prediction["preflight_needed"]),
+                                 ("reached the API server", reached),
+                                 ("refused by the gateway", expect["status"] is not None),
+                                 ("null origin", origin == "null"),
+                                 ("a header read", any(result.get("read", {}).values()))):
+                self.tally[key] = self.tally.get(key, 0) + bool(counted)
             if self.arguments.verbose:
                 print("case %s %s %s %s from %s: browser %s reached=%s; predicted %s %s reaches=%s "
                       "readable=%s" % (case["id"], case["method"], case["credentials"],
@@ -480,6 +489,8 @@ def main(argv=None):
                 engine_name, run.cases, run.policies, run.disagreements, engine.version(),
                 time.monotonic() - engine_started), flush=True)
             print("time: %s" % ", ".join("%s %.1f s" % pair for pair in run.timings.items()))
+            print("cases: %s" % ", ".join("%d %s" % (count, key)
+                                         for key, count in run.tally.items()))
             for path in run.saved:
                 print("saved %s" % path.relative_to(HERE.parents[1]))
             total_failed += run.failed
