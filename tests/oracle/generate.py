@@ -68,13 +68,13 @@ class Generator:
         """Directives of a location or an origin section (a few, or none)."""
         r = self.random
         lines = []
-        if r.random() < (0.4 if inner else 0.7):
-            methods = self.pick(POLICY_METHODS, 1, 5)
+        if r.random() < (0.4 if inner else 0.5):
+            methods = self.pick(POLICY_METHODS, 2, 6)
             if r.random() < 0.1:
                 methods = ["*"]
             lines.append("K8sCorsAllowMethods " + " ".join(methods))
-        if r.random() < (0.4 if inner else 0.7):
-            headers = self.pick(POLICY_HEADERS, 1, 4)
+        if r.random() < (0.4 if inner else 0.5):
+            headers = self.pick(POLICY_HEADERS, 1, 5)
             if r.random() < 0.12:
                 headers = ["*"] if r.random() < 0.5 else ["*", "Authorization"]
             lines.append("K8sCorsAllowHeaders " + " ".join(headers))

@@ -61,7 +61,7 @@ EXPLAIN_THREADS = 4
 class Servers:
     """One httpd for a group of policies: pages and gateway."""
 
-    def __init__(self, group, certificates, cert, key, fake, cgi):
+    def __init__(self, group, cert, key, fake, cgi):
         self.group = group
         self.fake = fake
         self.httpd = harness.Httpd(name="oracle", protocol=harness.HTTP1,
@@ -286,14 +286,15 @@ class Run:
         self.refused = 0
         self.saved = []
         self.tally = {}
+        self.reasons = {}
         self.timings = {"httpd": 0.0, "explain": 0.0, "browser": 0.0}
 
     def url_path(self, index):
         self.counter += 1
         return "/p%d/api/v1/namespaces/o%s-%d" % (index, self.nonce, self.counter)
 
-    def run_group(self, engine, group, certificates, cert, key, fake, cgi):
-        servers = Servers(group, certificates, cert, key, fake, cgi)
+    def run_group(self, engine, group, cert, key, fake, cgi):
+        servers = Servers(group, cert, key, fake, cgi)
         clock = time.monotonic()
         refused = servers.start()
         self.timings["httpd"] += time.monotonic() - clock
@@ -379,6 +380,8 @@ class Run:
                                  ("null origin", origin == "null"),
                                  ("a header read", any(result.get("read", {}).values()))):
                 self.tally[key] = self.tally.get(key, 0) + bool(counted)
+            reason = "%s/%s" % (expect["verdict"], expect["reason"])
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
             if self.arguments.verbose:
                 print("case %s %s %s %s from %s: browser %s reached=%s; predicted %s %s reaches=%s "
                       "readable=%s" % (case["id"], case["method"], case["credentials"],
@@ -422,9 +425,13 @@ class Run:
             for name, value in exchange["headers"]:
                 print("      %s: %s" % (name, value))
         sys.stdout.flush()
-        if self.arguments.save:
+        if self.arguments.save and not policy["id"].startswith("regression "):
             REGRESSIONS.mkdir(exist_ok=True)
             path = REGRESSIONS / ("%s.json" % case["id"])
+            number = 1
+            while path.exists():
+                number += 1
+                path = REGRESSIONS / ("%s-%d.json" % (case["id"], number))
             path.write_text(json.dumps({
                 "engine": engine.name, "engine_version": engine.version(),
                 "problems": problems, "policy": policy, "cases": [case],
@@ -445,7 +452,7 @@ def load_regressions():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--cases", type=int, default=500)
     parser.add_argument("--engines", default="chromium")
     parser.add_argument("--per-httpd", type=int, default=25, help="policies per httpd")
     parser.add_argument("--no-regressions", dest="regressions", action="store_false")
@@ -461,7 +468,7 @@ def main(argv=None):
     print("oracle: seed %d, %d generated cases, %d regression cases, %d httpd runs"
           % (arguments.seed, arguments.cases, regression_cases, len(groups)), flush=True)
     harness.begin_work_dir("oracle")
-    total_failed = total_passed = 0
+    total_failed = total_passed = total_cases = total_policies = total_disagreements = 0
     failed_run = False
     try:
         certificates = fx.Certificates(harness.make_private_dir("certs"))
@@ -479,7 +486,7 @@ def main(argv=None):
                 print("engine: %s" % engine.version(), flush=True)
                 for number, group in enumerate(groups, 1):
                     try:
-                        run.run_group(engine, group, certificates, cert, key, fake, cgi)
+                        run.run_group(engine, group, cert, key, fake, cgi)
                     except Exception:
                         run.failed += sum(len(cases) for _, cases in group)
                         print("FAIL group %d: %s" % (number, traceback.format_exc()), flush=True)
@@ -491,17 +498,19 @@ def main(argv=None):
             print("time: %s" % ", ".join("%s %.1f s" % pair for pair in run.timings.items()))
             print("cases: %s" % ", ".join("%d %s" % (count, key)
                                          for key, count in run.tally.items()))
+            print("predictions: %s" % ", ".join("%d %s" % (count, key) for key, count in
+                                                sorted(run.reasons.items(), key=lambda x: -x[1])))
             for path in run.saved:
-                print("saved %s" % path.relative_to(HERE.parents[1]))
+                print("saved %s" % path)
             total_failed += run.failed
             total_passed += run.cases - run.disagreements
-            total_cases, total_policies, total_disagreements = run.cases, run.policies, \
-                run.disagreements
+            total_cases += run.cases
+            total_policies += run.policies
+            total_disagreements += run.disagreements
     except Exception:
         traceback.print_exc()
         failed_run = True
         total_failed += 1
-        total_cases = total_policies = total_disagreements = 0
     finally:
         harness.stop_all_servers()
         harness.end_work_dir(keep=total_failed > 0)
