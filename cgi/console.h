@@ -154,7 +154,8 @@ const char *console_unsafe_headers(apr_pool_t *pool, const char *headers, const 
  * the actual request, each with the module's decision and the browser's
  * check of the headers the decision sends, and the expectation
  * {"verdict":"allowed"|"blocked","status":N|null,"cause":...,
- * "reaches_api_server":bool,"readable":[names of read the script sees]|null}. Returns
+ * "reaches_api_server":bool (the request itself, not a preflight),
+ * "readable":[names of read the script sees]|null}. Returns
  * NULL with *error set when the request is malformed. */
 const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
                                  const console_browser_request *request, const char **error);

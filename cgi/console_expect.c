@@ -364,6 +364,9 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
         failure = apr_pstrcat(pool, "K8sCors is ", modes[mode],
                               " for the API location: the gateway sends no CORS headers", NULL);
         actual_json = step_json(pool, &actual, failure);
+        /* The preflight goes to the API server, which sends no CORS
+         * headers either: the browser never sends the request. */
+        reaches = !needs_preflight;
         goto done;
     }
     if (needs_preflight) {

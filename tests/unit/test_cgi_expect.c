@@ -216,6 +216,22 @@ START_TEST(readable_headers_and_the_api_server)
     j = explain_reading("https://dashboard.example.com", "patch", NULL, CONSOLE_CREDENTIALS_OMIT);
     EXPECT(j, "\"method\":\"patch\"");
     EXPECT(j, "\"verdict\":\"blocked\"");
+    /* Report-only: a preflighted request is never sent, a simple one is. */
+    {
+        console_policy quiet;
+        console_browser_request b = {0};
+        const char *error = NULL;
+        ck_assert_ptr_null(console_policy_load(
+            pool, "K8sCors report-only\nK8sCorsAllowOrigin https://dashboard.example.com\n", "/",
+            &quiet));
+        b.origin = "https://dashboard.example.com";
+        b.method = "PUT";
+        j = console_explain_json(pool, quiet.policy, &b, &error);
+        EXPECT(j, "\"verdict\":\"blocked\"");
+        EXPECT(j, "\"reaches_api_server\":false");
+        b.method = "GET";
+        EXPECT(console_explain_json(pool, quiet.policy, &b, &error), "\"reaches_api_server\":true");
+    }
     /* No headers asked about: no answer about them. */
     j = explain_reading("https://dashboard.example.com", "HEAD", NULL, CONSOLE_CREDENTIALS_OMIT);
     EXPECT(j, "\"readable\":null");
