@@ -39,6 +39,7 @@ Every request received on the API port is counted. The control port (plain
 HTTP on 127.0.0.1) serves:
 
   GET  /stats                     {"total": N, "by_method": {...}, "by_path": {...},
+                                   "by_request": {"METHOD /path": N, ...},
                                    "websocket_upgrades": N, "websocket_frames": N}
   POST /reset                     zero the counters
   POST /cors?origins=LIST         switch kube-style CORS on with a comma-separated
@@ -225,6 +226,7 @@ class FakeState:
             self._total = 0
             self._by_method = {}
             self._by_path = {}
+            self._by_request = {}
             self._websocket_upgrades = 0
             self._websocket_frames = 0
 
@@ -238,11 +240,14 @@ class FakeState:
             self._total += 1
             self._by_method[method] = self._by_method.get(method, 0) + 1
             self._by_path[path] = self._by_path.get(path, 0) + 1
+            request = method + " " + path
+            self._by_request[request] = self._by_request.get(request, 0) + 1
 
     def stats(self):
         with self._lock:
             return {"total": self._total, "by_method": dict(self._by_method),
                     "by_path": dict(self._by_path),
+                    "by_request": dict(self._by_request),
                     "websocket_upgrades": self._websocket_upgrades,
                     "websocket_frames": self._websocket_frames}
 
