@@ -93,7 +93,8 @@ class Generator:
         """A policy: the directives of one <Location>, and the page origins
         its cases are drawn from (matching or not, as the shapes say)."""
         r = self.random
-        body = ["K8sCors On"]
+        mode = r.choices(("On", "report-only", "Off"), (92, 5, 3))[0]
+        body = ["K8sCors " + mode]
         body += self.settings(inner=False)
         exact = [origin(named(n), port) for n, port in
                  zip(self.pick(NAMES, 1, 3), (r.choice(("{P}", "{P}", "{Q}")) for _ in range(3)))]

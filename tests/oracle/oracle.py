@@ -361,12 +361,14 @@ class Run:
             for result in results:
                 seen[id(items[int(result["id"])])] = result
         self.timings["browser"] += time.monotonic() - clock
-        stats = servers.fake.stats()["by_path"]
+        stats = servers.fake.stats()["by_request"]
         for item, prediction in zip(work, predictions):
             index, policy, case, origin, url_path = item
             self.cases += 1
             result = seen.get(id(item))
-            reached = stats.get(url_path, 0) > 0
+            # The request as the browser sent it (explain's method is
+            # fetch()'s); a preflight is another request line.
+            reached = stats.get("%s %s" % (prediction["method"], url_path), 0) > 0
             if result is None:
                 problems = ["the browser returned no result"]
                 result = {}
