@@ -39,7 +39,8 @@ Every request received on the API port is counted. The control port (plain
 HTTP on 127.0.0.1) serves:
 
   GET  /stats                     {"total": N, "by_method": {...}, "by_path": {...},
-                                   "by_request": {"METHOD /path": N, ...},
+                                   "by_request": {"METHOD /path": N, ...; a CORS
+                                   preflight as "OPTIONS /path (preflight)"},
                                    "websocket_upgrades": N, "websocket_frames": N}
   POST /reset                     zero the counters
   POST /cors?origins=LIST         switch kube-style CORS on with a comma-separated
@@ -235,12 +236,12 @@ class FakeState:
             self._websocket_upgrades += upgrades
             self._websocket_frames += frames
 
-    def count(self, method, path):
+    def count(self, method, path, preflight=False):
         with self._lock:
             self._total += 1
             self._by_method[method] = self._by_method.get(method, 0) + 1
             self._by_path[path] = self._by_path.get(path, 0) + 1
-            request = method + " " + path
+            request = method + " " + path + (" (preflight)" if preflight else "")
             self._by_request[request] = self._by_request.get(request, 0) + 1
 
     def stats(self):
@@ -341,7 +342,8 @@ class ApiHandler(JsonHandlerBase):
         if not super().parse_request():
             return False
         path, _ = self.split_target()
-        self.state.count(self.command, path)
+        self.state.count(self.command, path, preflight=self.command == "OPTIONS" and
+                         "Access-Control-Request-Method" in self.headers)
         return True
 
     def do_GET(self):
