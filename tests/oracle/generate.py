@@ -100,6 +100,9 @@ class Generator:
                  zip(self.pick(NAMES, 1, 3), (r.choice(("{P}", "{P}", "{Q}")) for _ in range(3)))]
         if r.random() < 0.15:
             exact.append(origin(named(r.choice(NAMES)), "{H}", "http"))
+        if r.random() < 0.1:
+            # a developer's dashboard on this machine
+            exact.append(r.choice((origin("localhost", "{H}", "http"), origin("127.0.0.1", "{P}"))))
         body.append("K8sCorsAllowOrigin " + " ".join(exact))
         patterns = []
         if r.random() < 0.45:
@@ -160,8 +163,9 @@ class Generator:
                   if word.startswith("http") and "://" in word and "\\" not in word]
         listed = [word.rstrip(">") for word in listed]
         shape = r.choices(
-            ("listed", "app", "lookalike", "scheme", "port", "deeper", "other", "null", "self"),
-            (30, 14, 10, 6, 8, 7, 6, 7, 4))[0]
+            ("listed", "app", "lookalike", "scheme", "port", "deeper", "other", "null", "self",
+             "local"),
+            (30, 14, 10, 6, 8, 7, 6, 7, 4, 3))[0]
         if shape == "listed" and listed:
             return r.choice(listed), "top"
         if shape == "app" or (shape == "listed" and not listed):
@@ -170,7 +174,9 @@ class Generator:
         if shape == "lookalike":
             host = r.choice((base + ".evil.test", "evil-" + base, base.replace(".", "x", 1),
                              "web.apps.oracle.test.evil.test", "appsxoracle.test",
-                             "x" + base))
+                             "x" + base, base + ".",  # a trailing dot: another origin
+                             # "dаsh" with a Cyrillic а, as the browser sends it
+                             "xn--dsh-6cd.oracle.test"))
             return origin(host, "{P}"), "top"
         if shape == "scheme":
             return origin(r.choice(listed).split("://", 1)[1].rsplit(":", 1)[0] if listed else base,
@@ -182,6 +188,9 @@ class Generator:
                           "{P}"), "top"
         if shape == "null" or ("null" in text.split() and r.random() < 0.3):
             return "null", r.choice(("sandbox", "data"))
+        if shape == "local":
+            return r.choice((origin("localhost", "{H}", "http"), origin("127.0.0.1", "{P}"),
+                             origin("localhost", "{P}"))), "top"
         if shape == "self":
             return origin(GATEWAY_HOST, "{G}"), "top"
         return origin("other." + DOMAIN, r.choice(("{P}", "{H}"))).replace(
