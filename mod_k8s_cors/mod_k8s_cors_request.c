@@ -80,7 +80,7 @@ k8s_cors_request_state *k8s_cors_find_state(request_rec *r)
  * never written, so the no-Origin path allocates nothing. */
 static k8s_cors_request_state no_origin_state = {
     .decision = {.kind = CORS_KIND_NONE, .reason = CORS_REASON_NO_ORIGIN, .vary = CORS_VARY_ACTUAL},
-    .apply = 0,
+    .enforce = 0,
 };
 
 int k8s_cors_header_parser(request_rec *r)
@@ -119,10 +119,10 @@ int k8s_cors_header_parser(request_rec *r)
     }
 
     state = apr_palloc(r->pool, sizeof(*state));
-    state->apply = mode == CORS_MODE_ENFORCE;
+    state->enforce = mode == CORS_MODE_ENFORCE;
     request.method = r->method;
     request.origin = origin;
-    request.request_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
+    request.preflight_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
     request.request_headers = apr_table_get(r->headers_in, "Access-Control-Request-Headers");
     request.request_private_network =
         apr_table_get(r->headers_in, "Access-Control-Request-Private-Network");
@@ -146,7 +146,7 @@ int k8s_cors_header_parser(request_rec *r)
     if (!state->decision.allowed) {
         /* Build the log line only when it will be written. */
         if (APLOGrinfo(r) || state->decision.reason == CORS_REASON_REGEX_LIMIT)
-            log_denial(r, &state->decision, origin, state->apply);
+            log_denial(r, &state->decision, origin, state->enforce);
     } else if (APLOGrdebug(r)) {
         ap_log_rerror(
             APLOG_MARK, APLOG_DEBUG, 0, r,
@@ -156,7 +156,7 @@ int k8s_cors_header_parser(request_rec *r)
             state->decision.rule->source);
     }
 
-    if (!state->apply)
+    if (!state->enforce)
         return DECLINED;
     if (state->decision.refuse_status) {
         if (state->decision.kind == CORS_KIND_PREFLIGHT)
@@ -173,7 +173,7 @@ int k8s_cors_header_parser(request_rec *r)
 static int is_allowed_preflight(request_rec *r)
 {
     k8s_cors_request_state *state = ap_get_module_config(r->request_config, &k8s_cors_module);
-    return state != NULL && state->apply && state->decision.kind == CORS_KIND_PREFLIGHT &&
+    return state != NULL && state->enforce && state->decision.kind == CORS_KIND_PREFLIGHT &&
            state->decision.allowed;
 }
 
