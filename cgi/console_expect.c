@@ -15,7 +15,10 @@
 
 #include "console.h"
 
-#define EXPLAIN_HEADERS_MAX 32
+/* Header names explain takes: more than a page may send and the gateway
+ * accepts in Access-Control-Request-Headers (CORS_ACRH_MAX_NAMES), so that
+ * a longer list is explained as the gateway refuses it. */
+#define EXPLAIN_HEADERS_MAX 256
 
 int console_credentials_parse(const char *text, console_credentials *out)
 {
@@ -147,7 +150,7 @@ const char *console_unsafe_header_list(apr_pool_t *pool, const char *headers,
         if (safelisted_header(pool, name, values))
             continue;
         if (count == EXPLAIN_HEADERS_MAX) {
-            *error = "more than 32 header names";
+            *error = "more than 256 header names";
             return NULL;
         }
         names[count++] = name;

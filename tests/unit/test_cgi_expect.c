@@ -227,6 +227,34 @@ START_TEST(readable_headers_and_the_api_server)
         b.method = "GET";
         EXPECT(console_explain_json(pool, quiet.policy, &b, &error), "\"reaches_api_server\":true");
     }
+    /* 40 names: explained; 70: explained as the gateway refuses them. */
+    {
+        const char *forty = "X-A0", *seventy;
+        console_policy any;
+        console_browser_request b = {0};
+        const char *error = NULL;
+        for (int i = 1; i < 40; i++)
+            forty = apr_psprintf(pool, "%s,X-A%d", forty, i);
+        seventy = forty;
+        for (int i = 40; i < 70; i++)
+            seventy = apr_psprintf(pool, "%s,X-A%d", seventy, i);
+        ck_assert_ptr_null(console_policy_load(pool,
+                                               "K8sCors On\nK8sCorsAllowCredentials Off\n"
+                                               "K8sCorsAllowHeaders *\n"
+                                               "K8sCorsAllowOrigin https://dashboard.example.com\n",
+                                               "/", &any));
+        b.origin = "https://dashboard.example.com";
+        b.method = "GET";
+        b.headers = forty;
+        j = console_explain_json(pool, any.policy, &b, &error);
+        ck_assert_msg(j != NULL, "%s", error);
+        EXPECT(j, "\"verdict\":\"allowed\"");
+        b.headers = seventy;
+        j = console_explain_json(pool, any.policy, &b, &error);
+        ck_assert_msg(j != NULL, "%s", error);
+        EXPECT(j, "\"verdict\":\"blocked\"");
+        EXPECT(j, "\"reason\":\"headers-malformed\"");
+    }
     /* No headers asked about: no answer about them. */
     j = explain_reading("https://dashboard.example.com", "HEAD", NULL, CONSOLE_CREDENTIALS_OMIT);
     EXPECT(j, "\"readable\":null");
