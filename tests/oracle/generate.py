@@ -75,7 +75,7 @@ class Generator:
             lines.append("K8sCorsAllowMethods " + " ".join(methods))
         if r.random() < (0.4 if inner else 0.5):
             headers = self.pick(POLICY_HEADERS, 1, 5)
-            if r.random() < 0.12:
+            if r.random() < 0.15:
                 headers = ["*"] if r.random() < 0.5 else ["*", "Authorization"]
             lines.append("K8sCorsAllowHeaders " + " ".join(headers))
         if r.random() < (0.4 if inner else 0.6):
@@ -234,6 +234,10 @@ class Generator:
         if r.random() < 0.2:
             pairs.append([r.choice(("X-Requested-With", "X-Oracle-A", "X-CSRF-Token", "x-oracle-b")),
                           "1"])
+        if r.random() < 0.02:
+            # A page may set many headers: past the gateway's limit of 64
+            # names in Access-Control-Request-Headers, or not.
+            pairs += [["X-Oracle-%d" % n, "1"] for n in range(r.choice((20, 40, 63, 70)))]
         return pairs
 
     def case(self, policy, index):

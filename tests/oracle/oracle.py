@@ -164,6 +164,13 @@ class Explainer:
         for connection in self.connections:
             connection.close()
 
+    def explain_or_error(self, index, params):
+        """explain's answer, or {"error": why} when it refused the request."""
+        try:
+            return self.explain(index, params)
+        except RuntimeError as error:
+            return {"error": str(error)}
+
     def explain(self, index, params):
         path = "/oracle-explain/p%d/explain?%s" % (index, urllib.parse.urlencode(params))
         host = "%s:%d" % (generate.GATEWAY_HOST, self.servers.ports["G"])
@@ -332,7 +339,8 @@ class Run:
         clock = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(EXPLAIN_THREADS) as pool:
             predictions = list(pool.map(
-                lambda item: explainer.explain(item[0], explain_params(item[2], item[3])), work))
+                lambda item: explainer.explain_or_error(item[0], explain_params(item[2], item[3])),
+                work))
         explainer.close()
         self.timings["explain"] += time.monotonic() - clock
         clock = time.monotonic()
@@ -368,15 +376,28 @@ class Run:
             index, policy, case, origin, url_path = item
             self.cases += 1
             result = seen.get(id(item))
-            # The request as the browser sent it (explain's method is
-            # fetch()'s); a preflight is another request line.
-            reached = stats.get("%s %s" % (prediction["method"], url_path), 0) > 0
             if result is None:
                 # The page did not run (reported above): a failure of the
                 # run, not a disagreement to keep.
                 self.failed += 1
                 print("FAIL %s: the browser returned no result" % case["id"], flush=True)
                 continue
+            if "error" in prediction:
+                # A request a page can make that explain cannot explain.
+                problems = ["no prediction: " + prediction["error"]]
+                prediction = {"method": case["method"], "preflight_needed": None,
+                              "request_headers": None, "expect": {"verdict": None}}
+                reached = any(line.split(" ", 1)[1] == url_path and not line.endswith(")")
+                              for line in stats)
+                self.disagreements += 1
+                self.failed += 1
+                self.report(engine, servers, index, policy, case, origin, url_path, prediction,
+                            result, reached, raw_answer(servers, case, url_path, origin,
+                                                        prediction), problems)
+                continue
+            # The request as the browser sent it (explain's method is
+            # fetch()'s); a preflight is another request line.
+            reached = stats.get("%s %s" % (prediction["method"], url_path), 0) > 0
             problems = compare(result, prediction["expect"], reached)
             expect = prediction["expect"]
             for key, counted in (("allowed", not result.get("network_error", True)),
