@@ -11,15 +11,16 @@
 
 #include "cors_directives.h"
 
-static int parse_flag(const char *value, int *flag)
+/* On or Off into *flag; unchanged on error. */
+static const char *read_flag(const char *value, int *flag)
 {
     if (strcasecmp(value, "on") == 0)
         *flag = 1;
     else if (strcasecmp(value, "off") == 0)
         *flag = 0;
     else
-        return 0;
-    return 1;
+        return "use On or Off";
+    return NULL;
 }
 
 /* ---- the policy's own directives ---------------------------------------------- */
@@ -105,12 +106,8 @@ static const char *set_denied_method_status(const cors_directive_scope *scope, i
 
 static const char *set_strict(const cors_directive_scope *scope, int argc, const char *const *argv)
 {
-    int flag;
     (void)argc;
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    scope->policy->strict = flag;
-    return NULL;
+    return read_flag(argv[0], &scope->policy->strict);
 }
 
 /* ---- a rule's settings (the policy's defaults outside a section) -------------- */
@@ -146,13 +143,11 @@ static const char *set_expose(const cors_directive_scope *scope, int argc, const
 static const char *set_credentials(const cors_directive_scope *scope, int argc,
                                    const char *const *argv)
 {
-    int flag;
+    const char *error = read_flag(argv[0], &scope->settings->credentials);
     (void)argc;
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    scope->settings->credentials = flag;
-    scope->settings->credentials_source = apr_pstrdup(scope->pool, scope->source);
-    return NULL;
+    if (error == NULL)
+        scope->settings->credentials_source = apr_pstrdup(scope->pool, scope->source);
+    return error;
 }
 
 static const char *set_max_age(const cors_directive_scope *scope, int argc, const char *const *argv)
@@ -164,12 +159,8 @@ static const char *set_max_age(const cors_directive_scope *scope, int argc, cons
 static const char *set_private_network(const cors_directive_scope *scope, int argc,
                                        const char *const *argv)
 {
-    int flag;
     (void)argc;
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    scope->settings->private_network = flag;
-    return NULL;
+    return read_flag(argv[0], &scope->settings->private_network);
 }
 
 static const char *set_rule_name(const cors_directive_scope *scope, int argc,
@@ -203,7 +194,9 @@ const cors_directive_info *cors_directive_find(const char *name)
     return NULL;
 }
 
-const char *cors_origin_section_rule(apr_pool_t *pool)
+/* What may stand inside an origin section, from the table: "only
+ * K8sCorsAllowMethods, ... and K8sCorsRuleName". */
+static const char *origin_section_rule(apr_pool_t *pool)
 {
     const char *rule = "only", *last = NULL;
     for (const cors_directive_info *d = cors_directive_table; d->name; d++) {
@@ -285,7 +278,7 @@ const char *cors_origin_section_refuse(apr_pool_t *pool, const cors_origin_secti
     if (section == NULL || section->opener == NULL || (info != NULL && info->in_origin_section))
         return NULL;
     return apr_pstrcat(pool, directive, " is not allowed inside ", section->opener,
-                       ">: ", cors_origin_section_rule(pool), NULL);
+                       ">: ", origin_section_rule(pool), NULL);
 }
 
 const char *cors_origin_section_unclosed(apr_pool_t *pool, const cors_origin_section *section)
