@@ -11,6 +11,7 @@
 #include "cors_regex.h"
 #include "cors_tokens.h"
 #include "cors_policy.h"
+#include "cors_cross_site.h"
 #include "cors_decision.h"
 #include "cors_lint.h"
 #include "cors_directives.h"

@@ -146,8 +146,10 @@ const char *cors_directive_apply(apr_pool_t *pool, cors_policy *policy,
             policy->denied_origin = CORS_DENIED_PASS;
         else if (strcasecmp(argv[0], "reject") == 0)
             policy->denied_origin = CORS_DENIED_REJECT;
+        else if (strcasecmp(argv[0], "reject-unsafe") == 0)
+            policy->denied_origin = CORS_DENIED_REJECT_UNSAFE;
         else
-            return apr_psprintf(pool, "\"%s\": use pass or reject", argv[0]);
+            return apr_psprintf(pool, "\"%s\": use pass, reject-unsafe or reject", argv[0]);
         return NULL;
     }
     if (strcasecmp(name, "K8sCorsDeniedMethodStatus") == 0) {

@@ -56,6 +56,7 @@ cors_policy *cors_policy_make(apr_pool_t *pool)
     policy->denied_origin = CORS_UNSET;
     policy->method_status = CORS_UNSET;
     policy->strict = CORS_UNSET;
+    policy->trust_same_site = CORS_UNSET;
     settings_init(&policy->settings);
     return policy;
 }
@@ -277,6 +278,7 @@ cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const 
     MERGE_INT(denied_origin);
     MERGE_INT(method_status);
     MERGE_INT(strict);
+    MERGE_INT(trust_same_site);
     if (add->mode != CORS_UNSET) {
         merged->mode = add->mode;
         merged->mode_source = add->mode_source;
@@ -418,6 +420,24 @@ cors_denied_action cors_policy_denied_origin(const cors_policy *policy)
 {
     return policy->denied_origin != CORS_UNSET ? (cors_denied_action)policy->denied_origin
                                                : CORS_DENIED_PASS;
+}
+
+const char *cors_denied_action_name(cors_denied_action action)
+{
+    switch (action) {
+    case CORS_DENIED_PASS:
+        return "pass";
+    case CORS_DENIED_REJECT:
+        return "reject";
+    case CORS_DENIED_REJECT_UNSAFE:
+        return "reject-unsafe";
+    }
+    return "pass";
+}
+
+int cors_policy_trust_same_site(const cors_policy *policy)
+{
+    return policy->trust_same_site == 1;
 }
 
 int cors_policy_method_status(const cors_policy *policy)

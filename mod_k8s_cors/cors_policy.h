@@ -72,8 +72,10 @@ typedef enum {
 } cors_mode;
 
 typedef enum {
-    CORS_DENIED_PASS = 0, /* kube-apiserver's way: forwarded, without CORS headers */
-    CORS_DENIED_REJECT,   /* 403 at the gateway, before the API server */
+    CORS_DENIED_PASS = 0,      /* kube-apiserver's way: forwarded, without CORS headers */
+    CORS_DENIED_REJECT,        /* 403 at the gateway, before the API server */
+    CORS_DENIED_REJECT_UNSAFE, /* 403 for requests that can change state (cross-site
+                                  request forgery, cors_cross_site.h); reads pass */
 } cors_denied_action;
 
 #define CORS_DEFAULT_METHOD_STATUS 405
@@ -81,10 +83,12 @@ typedef enum {
 typedef struct cors_policy {
     int mode; /* CORS_UNSET or cors_mode */
     const char *mode_source;
-    int denied_origin; /* CORS_UNSET or cors_denied_action */
-    int method_status; /* CORS_UNSET, 403 or 405: refusal of an allowed origin's
-                          actual request whose method it may not use */
-    int strict;        /* CORS_UNSET, 0 or 1: every configuration warning is an error */
+    int denied_origin;   /* CORS_UNSET or cors_denied_action */
+    int method_status;   /* CORS_UNSET, 403 or 405: refusal of an allowed origin's
+                            actual request whose method it may not use */
+    int strict;          /* CORS_UNSET, 0 or 1: every configuration warning is an error */
+    int trust_same_site; /* CORS_UNSET, 0 or 1: Sec-Fetch-Site same-site passes the
+                            cross-site step (K8sCorsTrustSameSite) */
 
     /* Origin rules are one unit: a level that names any origin replaces the
      * inherited rules, so a <Location> never silently widens its parent. */
@@ -173,6 +177,9 @@ const char *cors_policy_max_age_text(const cors_policy *policy);
 
 cors_mode cors_policy_mode(const cors_policy *policy);
 cors_denied_action cors_policy_denied_origin(const cors_policy *policy);
+/* "pass", "reject", "reject-unsafe": as K8sCorsDeniedOrigin spells it. */
+const char *cors_denied_action_name(cors_denied_action action);
+int cors_policy_trust_same_site(const cors_policy *policy);
 int cors_policy_method_status(const cors_policy *policy);
 int cors_policy_strict(const cors_policy *policy);
 

@@ -112,9 +112,9 @@ const char *cors_policy_to_directives(apr_pool_t *pool, const cors_policy *polic
     static const char *const modes[] = {"off", "enforce", "report-only"};
     const char *out = apr_pstrcat(pool, "K8sCors ", modes[cors_policy_mode(policy)], "\n", NULL);
     if (policy->denied_origin != CORS_UNSET)
-        out =
-            apr_pstrcat(pool, out, "K8sCorsDeniedOrigin ",
-                        policy->denied_origin == CORS_DENIED_REJECT ? "reject\n" : "pass\n", NULL);
+        out = apr_pstrcat(pool, out, "K8sCorsDeniedOrigin ",
+                          cors_denied_action_name((cors_denied_action)policy->denied_origin), "\n",
+                          NULL);
     if (policy->method_status != CORS_UNSET)
         out = apr_psprintf(pool, "%sK8sCorsDeniedMethodStatus %d\n", out, policy->method_status);
     if (policy->strict != CORS_UNSET)

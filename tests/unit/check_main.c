@@ -32,6 +32,7 @@ int main(void)
     srunner_add_suite(sr, lint_controllers_suite());
     srunner_add_suite(sr, policy_text_suite());
     srunner_add_suite(sr, metrics_suite());
+    srunner_add_suite(sr, cross_site_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failures = srunner_ntests_failed(sr);

@@ -17,5 +17,6 @@ Suite *lint_suite(void);
 Suite *lint_controllers_suite(void);
 Suite *policy_text_suite(void);
 Suite *metrics_suite(void);
+Suite *cross_site_suite(void);
 
 #endif
