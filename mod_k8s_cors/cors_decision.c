@@ -74,10 +74,13 @@ static void grant(const cors_policy *policy, const cors_rule *rule, const cors_r
          * asked for, already checked (Authorization only when listed). */
         out->allow_methods =
             methods->wildcard && credentials ? request->request_method : methods->joined;
-        if (!headers->wildcard || !credentials)
-            out->allow_headers = headers->joined;
-        else if (request->request_headers != NULL && request->request_headers[0] != '\0')
+        /* A prefix entry (Impersonate-Extra-*) cannot be sent either: the
+         * names asked for are, checked against it. */
+        if (request->request_headers != NULL && request->request_headers[0] != '\0' &&
+            ((headers->wildcard && credentials) || headers->prefix_count > 0))
             out->allow_headers = request->request_headers;
+        else if (!headers->wildcard || !credentials)
+            out->allow_headers = cors_token_list_header_value(headers);
         out->max_age = cors_effective_max_age_text(policy, rule);
         if (request->request_private_network != NULL &&
             strcmp(request->request_private_network, "true") == 0 &&

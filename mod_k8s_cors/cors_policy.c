@@ -23,7 +23,7 @@ static const char *const default_header_names[] = {
 static const char *const default_expose_names[] = {"Date"};
 
 const cors_token_list cors_default_methods = {
-    default_method_names, 6, NULL, "POST, GET, OPTIONS, PUT, DELETE, PATCH", 0, 0};
+    default_method_names, 6, NULL, "POST, GET, OPTIONS, PUT, DELETE, PATCH", 0, 0, NULL, 0, NULL};
 const cors_token_list cors_default_headers = {
     default_header_names,
     7,
@@ -31,8 +31,12 @@ const cors_token_list cors_default_headers = {
     "Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization, "
     "X-Requested-With, If-Modified-Since",
     1,
-    0};
-const cors_token_list cors_default_expose_headers = {default_expose_names, 1, NULL, "Date", 1, 0};
+    0,
+    NULL,
+    0,
+    NULL};
+const cors_token_list cors_default_expose_headers = {
+    default_expose_names, 1, NULL, "Date", 1, 0, NULL, 0, NULL};
 
 static void settings_init(cors_settings *settings)
 {

@@ -490,6 +490,31 @@ START_TEST(test_same_origin_from_configuration)
 }
 END_TEST
 
+START_TEST(test_prefix_headers_answered_by_name)
+{
+    cors_policy *p = cors_policy_make(pool);
+    cors_decision d;
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://dashboard.example.com", "t:1"));
+    ck_assert_ptr_null(cors_header_list_parse(pool, "Impersonate-User Impersonate-Extra-*",
+                                              (cors_token_list **)&p->settings.headers));
+    p = cors_policy_merge(pool, cors_policy_make(pool), p);
+    d = decide(p, "OPTIONS", "https://dashboard.example.com", "GET",
+               "impersonate-extra-scopes,impersonate-user");
+    ck_assert(d.allowed);
+    /* With credentials (the default) and without, the browser reads names. */
+    ck_assert_pstr_eq(d.allow_headers, "impersonate-extra-scopes,impersonate-user");
+    ck_assert_pstr_eq(d.allow_credentials, "true");
+    d = decide(p, "OPTIONS", "https://dashboard.example.com", "GET", NULL);
+    ck_assert_pstr_eq(d.allow_headers, "Impersonate-User");
+    d = decide(p, "OPTIONS", "https://dashboard.example.com", "GET", "impersonate-group");
+    ck_assert(!d.allowed);
+    ck_assert_int_eq(d.reason, CORS_REASON_HEADER_NOT_ALLOWED);
+    d = decide(p, "OPTIONS", "https://dashboard.example.com", "GET",
+               "impersonate-extra-a,authorization");
+    ck_assert(!d.allowed);
+}
+END_TEST
+
 /* ---- cross-site protection (K8sCorsDeniedOrigin reject-unsafe) ------------------------ */
 
 static cors_decision decide_site(const cors_policy *p, const char *method, const char *origin,
@@ -710,6 +735,7 @@ Suite *decision_suite(void)
     tcase_add_test(tc, test_star_with_credentials_answers_names);
     tcase_add_test(tc, test_star_without_credentials_is_a_wildcard);
     tcase_add_test(tc, test_method_names_byte_exact);
+    tcase_add_test(tc, test_prefix_headers_answered_by_name);
     tcase_add_test(tc, test_same_origin_from_configuration);
     suite_add_tcase(s, tc);
 
