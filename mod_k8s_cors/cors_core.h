@@ -13,6 +13,7 @@
 #include "cors_policy.h"
 #include "cors_cross_site.h"
 #include "cors_decision.h"
+#include "cors_profile.h"
 #include "cors_lint.h"
 #include "cors_directives.h"
 #include "cors_json.h"

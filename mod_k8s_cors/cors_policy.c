@@ -269,6 +269,7 @@ static void settings_merge(cors_settings *merged, const cors_settings *base,
     }
     merged->private_network =
         add->private_network != CORS_UNSET ? add->private_network : base->private_network;
+    merged->profile = add->profile ? add->profile : base->profile;
 }
 
 #define MERGE_INT(field) merged->field = add->field != CORS_UNSET ? add->field : base->field

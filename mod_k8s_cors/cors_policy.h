@@ -52,6 +52,9 @@ typedef struct cors_settings {
     const char *max_age_text;
     const char *max_age_source;
     int private_network; /* CORS_UNSET, 0 or 1: Access-Control-Allow-Private-Network */
+    /* K8sCorsClientProfile: the profile that filled the lists this scope
+     * does not set itself, or NULL (cors_profile.h) */
+    const struct cors_client_profile_s *profile;
 } cors_settings;
 
 /* One allowed-origin entry as the operator wrote it. */

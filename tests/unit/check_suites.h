@@ -18,5 +18,6 @@ Suite *lint_controllers_suite(void);
 Suite *policy_text_suite(void);
 Suite *metrics_suite(void);
 Suite *cross_site_suite(void);
+Suite *profile_suite(void);
 
 #endif
