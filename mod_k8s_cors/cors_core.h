@@ -14,6 +14,7 @@
 #include "cors_cross_site.h"
 #include "cors_decision.h"
 #include "cors_profile.h"
+#include "cors_secret.h"
 #include "cors_lint.h"
 #include "cors_directives.h"
 #include "cors_json.h"

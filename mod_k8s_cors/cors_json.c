@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 
 #include "cors_json.h"
+#include "cors_secret.h"
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t utf8_sequence(const unsigned char *s, size_t n, unsigned *code)
@@ -44,6 +45,9 @@ const char *cors_json_string_n(apr_pool_t *pool, const char *text, size_t len)
 
     if (text == NULL)
         return "null";
+    /* Every JSON string the console writes may hold what a request sent. */
+    text = cors_redact(pool, text, len, &len);
+    s = (const unsigned char *)text;
     /* Worst case: every byte becomes \uXXXX (6 bytes). */
     out = o = apr_palloc(pool, len * 6 + 3);
     *o++ = '"';

@@ -11,18 +11,21 @@
 
 /* Log fields copied from the request are capped, so a hostile Origin cannot
  * flood the log, and their double quotes are written as \x22, so it cannot
- * close a quoted field and forge the fields after it. httpd's error log
+ * close a quoted field and forge the fields after it. A WebSocket bearer
+ * token in them is redacted first (cors_secret.h). httpd's error log
  * escapes backslashes and control bytes itself (ap_escape_errorlog_item),
  * but not quotes. */
 #define LOG_FIELD_MAX 128
 
 static const char *log_field(apr_pool_t *pool, const char *value, size_t len)
 {
-    size_t shown = len > LOG_FIELD_MAX ? LOG_FIELD_MAX : len;
+    size_t shown;
     char *out, *p;
 
     if (value == NULL)
         return "-";
+    value = cors_redact(pool, value, len, &len);
+    shown = len > LOG_FIELD_MAX ? LOG_FIELD_MAX : len;
     out = p = apr_palloc(pool, shown * 4 + sizeof("..."));
     for (size_t i = 0; i < shown; i++) {
         if (value[i] == '"') {

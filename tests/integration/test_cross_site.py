@@ -9,6 +9,7 @@ the API server; reads and non-browser clients pass; an origin the CORS policy
 allows is trusted, as ASP.NET Core trusts its CORS policy's origins.
 """
 
+import base64
 import re
 import socket
 
@@ -57,8 +58,9 @@ ProxyPass "/" "http://127.0.0.1:{fake}/" upgrade=websocket
 def setup_module():
     global fake, gateway
     fake = harness.FakeApiServer(token=TOKEN, name="fake-cross-site").start()
+    # The module at its most verbose: what it logs is checked for secrets.
     gateway = harness.Httpd(POLICY.format(dashboard=DASHBOARD, fake=fake.port),
-                            name="cross-site")
+                            name="cross-site", log_level="info k8s_cors:trace8")
     gateway.start()
 
 
@@ -122,11 +124,13 @@ REFUSED_403 = 'k8s_cors_requests_refused_total{status="403"}'
 class Upgrade:
     """A WebSocket handshake on a raw socket (HTTP/1.1): the response head."""
 
-    def __init__(self, path=EXEC_PATH, origin=None, site=None):
+    def __init__(self, path=EXEC_PATH, origin=None, site=None, protocols="v5.channel.k8s.io",
+                 authorization=BEARER):
         headers = [("Connection", "Upgrade"), ("Upgrade", "websocket"),
                    ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-                   ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Protocol", "v5.channel.k8s.io"),
-                   ("Authorization", BEARER)]
+                   ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Protocol", protocols)]
+        if authorization:
+            headers.append(("Authorization", authorization))
         if origin is not None:
             headers.append(("Origin", origin))
         if site is not None:
@@ -354,3 +358,46 @@ def test_reads_and_kubectl_are_not_counted_as_refusals():
     check(after[CROSS_SITE_BY_SITE] == before[CROSS_SITE_BY_SITE] and
           after[CROSS_SITE_BY_ORIGIN] == before[CROSS_SITE_BY_ORIGIN],
           "a read or kubectl counted as a cross-site refusal")
+
+
+# ---- the browser's bearer token never shows --------------------------------------------
+
+SECRET = TOKEN  # the API server accepts it: the allowed upgrade opens
+SECRET_PROTOCOL = ("base64url.bearer.authorization.k8s.io."
+                   + base64.urlsafe_b64encode(SECRET.encode()).decode().rstrip("="))
+
+
+@harness.http1_only("a raw HTTP/1.1 handshake")
+def test_websocket_bearer_subprotocol_is_never_logged_or_counted():
+    """Browsers cannot set Authorization on a WebSocket, so kubectl-in-the-browser
+    tools send the token as a subprotocol. Whatever the decision (refused from a
+    denied or cross-site page, allowed, kubectl), it appears in no line of the
+    error log (the module at trace8) or the access log, and in no metric."""
+    offset = gateway.error_log_size()
+    protocols = "v5.channel.k8s.io, " + SECRET_PROTOCOL
+    for origin, site in ((EVIL, "cross-site"), (None, "cross-site"), (DASHBOARD, "cross-site"),
+                         (None, None)):
+        upgrade = Upgrade(origin=origin, site=site, protocols=protocols, authorization=None)
+        check(upgrade.response.status in (101, 403), "upgrade: %d" % upgrade.response.status,
+              upgrade.response)
+    # What httpd's access log shows is the operator's LogFormat; this one logs
+    # the request line and Origin, never Sec-WebSocket-Protocol.
+    access_log = gateway.access_log()
+    # A hostile client may put the token where the module does log: in
+    # Origin, or in a preflight's header list. Redacted there too.
+    Upgrade(origin="https://evil.example/" + SECRET_PROTOCOL, protocols=protocols)
+    send("OPTIONS", EXEC_PATH, origin=EVIL, site="cross-site",
+         headers=[("Access-Control-Request-Method", "GET"),
+                  ("Access-Control-Request-Headers", "sec-websocket-protocol")])
+    send("OPTIONS", EXEC_PATH, origin=DASHBOARD, site="cross-site",
+         headers=[("Access-Control-Request-Method", "GET"),
+                  ("Access-Control-Request-Headers", SECRET_PROTOCOL)])
+    harness.wait_until(lambda: "KC0100" in gateway.error_log_since(offset), 5)
+    log = gateway.error_log_since(offset)
+    check(log.count("KC0100") >= 4 and "k8s.io.[redacted]" in log,
+          "the refusals were not logged, or not redacted:\n" + log)
+    encoded = SECRET_PROTOCOL.rsplit(".", 1)[1]
+    for text, where in ((log, "error log"), (access_log, "access log"),
+                        (gateway.request("GET", "/k8s-cors-metrics").body.decode(), "metrics")):
+        for secret in (SECRET, encoded):
+            check(secret not in text, "the token (%s) is in the %s:\n%s" % (secret, where, text))

@@ -6,6 +6,10 @@
 
 #include "check_suites.h"
 #include "cors_cross_site.h"
+#include "cors_secret.h"
+
+#include <apr_pools.h>
+#include <string.h>
 
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -130,6 +134,34 @@ START_TEST(test_every_combination)
 }
 END_TEST
 
+START_TEST(test_bearer_subprotocol_is_redacted)
+{
+    apr_pool_t *pool;
+    size_t len;
+    const char *plain = "v5.channel.k8s.io";
+    const char *out;
+
+    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
+    /* Nothing to hide: the same pointer, no allocation. */
+    ck_assert_ptr_eq(cors_redact(pool, plain, strlen(plain), &len), plain);
+    plain = "v5.channel.k8s.io, base64url.bearer.authorization.k8s.io.ZGVtbw==";
+    out = cors_redact(pool, plain, strlen(plain), &len);
+    ck_assert_str_eq(out, "v5.channel.k8s.io, base64url.bearer.authorization.k8s.io.[redacted]");
+    ck_assert_uint_eq(len, strlen(out));
+    /* Any case, several, with what follows kept. */
+    out = cors_redact(pool,
+                      "BASE64URL.BEARER.AUTHORIZATION.K8S.IO.abc_-x,base64url.bearer."
+                      "authorization.k8s.io.def\"tail",
+                      91, NULL);
+    ck_assert_str_eq(out, "BASE64URL.BEARER.AUTHORIZATION.K8S.IO.[redacted],base64url.bearer."
+                          "authorization.k8s.io.[redacted]\"tail");
+    /* Only the first len bytes are read. */
+    out = cors_redact(pool, "base64url.bearer.authorization.k8s.io.SECRET", 41, &len);
+    ck_assert_str_eq(out, "base64url.bearer.authorization.k8s.io.[redacted]");
+    apr_pool_destroy(pool);
+}
+END_TEST
+
 Suite *cross_site_suite(void)
 {
     Suite *s = suite_create("cross_site");
@@ -138,6 +170,7 @@ Suite *cross_site_suite(void)
     tcase_add_test(tc, test_safe_methods);
     tcase_add_test(tc, test_verdicts);
     tcase_add_test(tc, test_every_combination);
+    tcase_add_test(tc, test_bearer_subprotocol_is_redacted);
     suite_add_tcase(s, tc);
     return s;
 }
