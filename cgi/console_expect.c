@@ -254,7 +254,7 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
     }
     if (needs_preflight) {
         request.method = "OPTIONS";
-        request.request_method = r->method;
+        request.preflight_method = r->method;
         request.request_headers = unsafe;
         cors_decide(policy, &request, &preflight);
         failure = preflight_check(pool, &preflight, r, unsafe, include);

@@ -64,10 +64,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cursor = text;
     request.method = next_field(&cursor);
     request.origin = next_field(&cursor);
-    request.request_method = next_field(&cursor);
+    request.preflight_method = next_field(&cursor);
     request.request_headers = next_field(&cursor);
     if (!(flags & 1))
-        request.request_method = NULL;
+        request.preflight_method = NULL;
     if (!(flags & 2))
         request.request_headers = NULL;
     request.upgrade = (flags & 4) != 0;
@@ -96,11 +96,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(request.host != NULL && origin_status == CORS_ORIGIN_OK,
                    "same origin without a self origin");
     if (d.kind == CORS_KIND_PREFLIGHT)
-        FUZZ_CHECK(strcmp(request.method, "OPTIONS") == 0 && request.request_method != NULL &&
-                       request.request_method[0] != '\0',
+        FUZZ_CHECK(strcmp(request.method, "OPTIONS") == 0 && request.preflight_method != NULL &&
+                       request.preflight_method[0] != '\0',
                    "preflight for method \"%s\"", request.method);
-    if (has_origin && strcmp(request.method, "OPTIONS") == 0 && request.request_method != NULL &&
-        request.request_method[0] != '\0' && !request.upgrade &&
+    if (has_origin && strcmp(request.method, "OPTIONS") == 0 && request.preflight_method != NULL &&
+        request.preflight_method[0] != '\0' && !request.upgrade &&
         d.reason != CORS_REASON_SAME_ORIGIN)
         FUZZ_CHECK(d.kind == CORS_KIND_PREFLIGHT, "OPTIONS + Origin + ACRM gave kind %d", d.kind);
     /* Every response in scope varies on Origin, CORS or not. */
@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(cors_reason_name(d.reason) != NULL && cors_kind_name(d.kind) != NULL, "names");
     if (d.detail != NULL)
         FUZZ_CHECK(points_into(d.detail, request.method) || points_into(d.detail, request.origin) ||
-                       points_into(d.detail, request.request_method) ||
+                       points_into(d.detail, request.preflight_method) ||
                        points_into(d.detail, request.request_headers),
                    "detail points outside the request");
 
@@ -128,8 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(d.allow_origin != NULL, "allowed without ACAO");
         FUZZ_CHECK(d.refuse_status == 0, "allowed yet refused %d", d.refuse_status);
         if (d.kind == CORS_KIND_PREFLIGHT) {
-            FUZZ_CHECK(is_default_method(request.request_method), "preflight allowed method \"%s\"",
-                       request.request_method);
+            FUZZ_CHECK(is_default_method(request.preflight_method),
+                       "preflight allowed method \"%s\"", request.preflight_method);
             FUZZ_CHECK(d.allow_methods && d.allow_headers && d.max_age && !d.expose_headers,
                        "preflight header set");
         } else {

@@ -21,16 +21,17 @@ static int check_preflight(const cors_policy *policy, const cors_rule *rule,
 {
     const char *bad;
     size_t bad_len;
-    size_t method_len = strlen(request->request_method);
+    size_t method_len = strlen(request->preflight_method);
     const char *headers = request->request_headers;
     const cors_token_list *methods = cors_effective_methods(policy, rule);
 
     /* Compared byte for byte: browsers upper-case only DELETE, GET, HEAD,
      * OPTIONS, POST and PUT, so `patch` is not `PATCH`. `*` allows every
      * method (answered by name when credentials are on, see grant). */
-    if (!cors_is_method_token(request->request_method, method_len) ||
-        !(methods->wildcard || cors_token_list_has(methods, request->request_method, method_len))) {
-        out->detail = request->request_method;
+    if (!cors_is_method_token(request->preflight_method, method_len) ||
+        !(methods->wildcard ||
+          cors_token_list_has(methods, request->preflight_method, method_len))) {
+        out->detail = request->preflight_method;
         out->detail_len = method_len;
         deny(out, CORS_REASON_METHOD_NOT_ALLOWED);
         return 0;
@@ -73,7 +74,7 @@ static void grant(const cors_policy *policy, const cors_rule *rule, const cors_r
          * precedes, so with credentials on `*` is answered with the names
          * asked for, already checked (Authorization only when listed). */
         out->allow_methods =
-            methods->wildcard && credentials ? request->request_method : methods->joined;
+            methods->wildcard && credentials ? request->preflight_method : methods->joined;
         /* A prefix entry (Impersonate-Extra-*) cannot be sent either: the
          * names asked for are, checked against it. */
         if (request->request_headers != NULL && request->request_headers[0] != '\0' &&
@@ -189,7 +190,7 @@ void cors_decide(const cors_policy *policy, const cors_request *request, cors_de
         cross_site_step(policy, request, out, CORS_STANDING_OWN); /* passes: for explain */
         return;
     }
-    out->kind = (request->request_method != NULL && request->request_method[0] != '\0' &&
+    out->kind = (request->preflight_method != NULL && request->preflight_method[0] != '\0' &&
                  strcmp(request->method, "OPTIONS") == 0)
                     ? CORS_KIND_PREFLIGHT
                     : CORS_KIND_ACTUAL;

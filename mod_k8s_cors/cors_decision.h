@@ -41,7 +41,7 @@ typedef enum {
 typedef struct {
     const char *method;
     const char *origin;
-    const char *request_method;          /* Access-Control-Request-Method, or NULL */
+    const char *preflight_method;        /* Access-Control-Request-Method, or NULL */
     const char *request_headers;         /* Access-Control-Request-Headers, or NULL */
     const char *request_private_network; /* Access-Control-Request-Private-Network, or NULL */
     /* Where the request was sent, for the same-origin test. Only facts the

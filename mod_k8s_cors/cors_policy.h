@@ -152,7 +152,6 @@ const char *cors_policy_add_kube_origins(apr_pool_t *pool, cors_policy *policy,
 /* Sets max-age from text (decimal seconds). Returns NULL or an error. */
 const char *cors_settings_set_max_age(apr_pool_t *pool, cors_settings *settings, const char *text,
                                       const char *source);
-const char *cors_policy_set_max_age(apr_pool_t *pool, cors_policy *policy, const char *text);
 
 /* A new policy: add's fields where set, base's otherwise. */
 cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const cors_policy *add);
@@ -171,13 +170,7 @@ int cors_effective_credentials(const cors_policy *policy, const cors_rule *rule)
 const char *cors_effective_max_age_text(const cors_policy *policy, const cors_rule *rule);
 int cors_effective_private_network(const cors_policy *policy, const cors_rule *rule);
 
-/* The location's effective values (rule NULL). */
-const cors_token_list *cors_policy_methods(const cors_policy *policy);
-const cors_token_list *cors_policy_headers(const cors_policy *policy);
-const cors_token_list *cors_policy_expose(const cors_policy *policy);
-int cors_policy_credentials(const cors_policy *policy);
-const char *cors_policy_max_age_text(const cors_policy *policy);
-
+/* The policy's own settings, defaults filled in. */
 cors_mode cors_policy_mode(const cors_policy *policy);
 cors_denied_action cors_policy_denied_origin(const cors_policy *policy);
 /* "pass", "reject", "reject-unsafe": as K8sCorsDeniedOrigin spells it. */

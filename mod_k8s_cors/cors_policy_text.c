@@ -132,9 +132,8 @@ const char *cors_policy_to_directives(apr_pool_t *pool, const cors_policy *polic
 
 const char *cors_policy_apply_text(apr_pool_t *pool, cors_policy *policy, const char *text)
 {
-    const char *source = "(policy)", *section_name = NULL, *section_source = NULL;
-    apr_array_header_t *section_args = NULL;
-    cors_origin_section section;
+    const char *source = "(policy)";
+    cors_origin_section section = {0};
     char *copy = apr_pstrdup(pool, text), *line, *next;
     int number = 0;
 
@@ -154,44 +153,30 @@ const char *cors_policy_apply_text(apr_pool_t *pool, cors_policy *policy, const 
         if (*line == '\0' || *line == '#')
             continue;
         if (strncmp(line, "</", 2) == 0) {
-            size_t name_len = strcspn(line + 2, " \t>");
-            const char *after = line + 2 + name_len + strspn(line + 2 + name_len, " \t");
-            if (section_name == NULL)
-                return apr_psprintf(pool, "%d: closing a section that was not opened", number);
-            /* The closer names its opener: </K8sCorsOriginRegex> does not
-             * close <K8sCorsOrigin>. */
-            if (name_len != strlen(section_name) - 1 ||
-                strncasecmp(line + 2, section_name + 1, name_len) != 0 || *after != '>')
-                return apr_psprintf(pool, "%d: %s> closed by %s", number, section_name, line);
-            error = cors_origin_section_close(pool, policy, section_name, section_args->nelts,
-                                              (const char *const *)section_args->elts, &section,
-                                              section_source);
-            section_name = NULL;
+            size_t name_len = 2 + strcspn(line + 2, " \t>");
+            const char *after = line + name_len + strspn(line + name_len, " \t");
+            if (*after != '>')
+                return apr_psprintf(pool, "%d: malformed section", number);
+            error = cors_origin_section_close(pool, policy, &section,
+                                              apr_pstrmemdup(pool, line, name_len));
         } else if (line[0] == '<') {
             char *close = strrchr(line, '>');
             size_t name_len = strcspn(line, " \t>");
-            if (close == NULL || section_name != NULL)
+            if (close == NULL)
                 return apr_psprintf(pool, "%d: malformed section", number);
             *close = '\0';
-            section_name = apr_pstrmemdup(pool, line, name_len);
-            section_source = source;
-            section_args = apr_array_make(pool, 2, sizeof(const char *));
-            rest = line + name_len;
-            while ((word = cors_config_word(pool, &rest)) != NULL)
-                APR_ARRAY_PUSH(section_args, const char *) = word;
-            error = cors_origin_section_open(pool, section_name, section_args->nelts, &section);
+            error = cors_origin_section_open(pool, &section, apr_pstrmemdup(pool, line, name_len),
+                                             line + name_len, source);
         } else {
             rest = line;
             name = cors_config_word(pool, &rest);
             while ((word = cors_config_word(pool, &rest)) != NULL)
                 APR_ARRAY_PUSH(args, const char *) = word;
-            error = cors_directive_apply(pool, policy, section_name ? &section : NULL, name,
-                                         args->nelts, (const char *const *)args->elts, source);
-            if (error != NULL)
-                error = apr_pstrcat(pool, name, ": ", error, NULL);
+            error = cors_directive_apply(pool, policy, &section, name, args->nelts,
+                                         (const char *const *)args->elts, source);
         }
         if (error != NULL)
             return apr_psprintf(pool, "%d: %s", number, error);
     }
-    return section_name ? "unterminated section" : NULL;
+    return cors_origin_section_unclosed(pool, &section);
 }

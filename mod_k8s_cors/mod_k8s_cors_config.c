@@ -65,11 +65,16 @@ typedef struct {
 
 static apr_array_header_t *configured_sections;
 
+/* The <K8sCorsOrigin> section being read, whose rule the settings inside
+ * it apply to. httpd reads its configuration in one thread, so one suffices. */
+static cors_origin_section current_section;
+
 int k8s_cors_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)plog;
     (void)ptemp;
     configured_sections = apr_array_make(pconf, 16, sizeof(configured_section));
+    memset(&current_section, 0, sizeof(current_section));
     return OK;
 }
 
@@ -86,21 +91,16 @@ static void mark_configured(cmd_parms *cmd, k8s_cors_dir_conf *conf)
     entry->conf = conf;
 }
 
-/* While a <K8sCorsOrigin> section is read, the settings directives inside
- * it apply to its rule. httpd reads its configuration in one thread, so one
- * pointer suffices. */
-static cors_origin_section *current_section;
-
 /* Every directive but the sections: what it means is in the core
  * (cors_directive_apply), shared with k8s-cors-lint. */
 static const char *apply_directive(cmd_parms *cmd, void *dir_conf, int argc, char *const argv[])
 {
     k8s_cors_dir_conf *conf = dir_conf;
     const char *error =
-        cors_directive_apply(cmd->pool, conf->policy, current_section, cmd->cmd->name, argc,
+        cors_directive_apply(cmd->pool, conf->policy, &current_section, cmd->cmd->name, argc,
                              (const char *const *)argv, source_of(cmd));
     mark_configured(cmd, conf);
-    return error ? directive_error(cmd, error) : NULL;
+    return error;
 }
 
 static const char *origin_section(cmd_parms *cmd, void *dir_conf, const char *arg)
@@ -108,55 +108,47 @@ static const char *origin_section(cmd_parms *cmd, void *dir_conf, const char *ar
     k8s_cors_dir_conf *conf = dir_conf;
     ap_directive_t *section = cmd->directive;
     const command_rec *self = cmd->cmd; /* ap_walk_config changes cmd->cmd */
-    const char *name = self->name;
     const char *end = ap_strrchr_c(arg, '>');
-    const char *source = source_of(cmd), *error, *word;
-    apr_array_header_t *values = apr_array_make(cmd->temp_pool, 2, sizeof(const char *));
-    cors_origin_section state;
+    const char *error;
 
     if (end == NULL)
-        return apr_pstrcat(cmd->pool, name, "> directive missing closing '>'", NULL);
-    if (current_section != NULL)
-        return apr_pstrcat(cmd->pool, name, "> cannot be nested", NULL);
-    arg = apr_pstrmemdup(cmd->temp_pool, arg, (size_t)(end - arg));
-    while (*(word = ap_getword_conf(cmd->temp_pool, &arg)) != '\0')
-        APR_ARRAY_PUSH(values, const char *) = word;
-    error = cors_origin_section_open(cmd->pool, name, values->nelts, &state);
-    if (error != NULL)
-        return apr_pstrcat(cmd->pool, name, ">: ", error, NULL);
-    /* Only the rule's settings belong inside: any other directive (ProxyPass,
-     * Require...) would silently apply to the whole location. */
+        return apr_pstrcat(cmd->pool, self->name, "> directive missing closing '>'", NULL);
+    error = cors_origin_section_open(cmd->pool, &current_section, self->name,
+                                     apr_pstrmemdup(cmd->temp_pool, arg, (size_t)(end - arg)),
+                                     source_of(cmd));
+    if (error != NULL) {
+        current_section.opener = NULL;
+        return error;
+    }
+    /* The children are checked before any of them is applied: httpd would
+     * apply a foreign one to the enclosing location. */
     for (ap_directive_t *child = section->first_child; child; child = child->next) {
-        const cors_directive_info *info = cors_directive_find(child->directive);
-        if (info == NULL || !info->in_origin_section) {
+        if ((error = cors_origin_section_refuse(cmd->pool, &current_section, child->directive)) !=
+            NULL) {
             cmd->err_directive = child;
-            return apr_pstrcat(cmd->pool, child->directive, " is not allowed inside ", name,
-                               ">: only K8sCorsAllowMethods, K8sCorsAllowHeaders, "
-                               "K8sCorsExposeHeaders, K8sCorsAllowCredentials, K8sCorsMaxAge, "
-                               "K8sCorsAllowPrivateNetwork and K8sCorsRuleName",
-                               NULL);
+            current_section.opener = NULL;
+            return error;
         }
     }
 
-    current_section = &state;
     error = ap_walk_config(section->first_child, cmd, cmd->context);
-    current_section = NULL;
     cmd->directive = section;
     cmd->cmd = self;
-    if (error != NULL)
+    if (error != NULL) {
+        current_section.opener = NULL;
         return error;
+    }
     mark_configured(cmd, conf);
-    error = cors_origin_section_close(cmd->pool, conf->policy, name, values->nelts,
-                                      (const char *const *)values->elts, &state, source);
-    return error ? apr_pstrcat(cmd->pool, name, ">: ", error, NULL) : NULL;
+    return cors_origin_section_close(cmd->pool, conf->policy, &current_section, NULL);
 }
 
-#define SCOPE                                        (RSRC_CONF | ACCESS_CONF)
-#define CORS_DIRECTIVE(name, args, in_section, help) CORS_COMMAND_##args(name, help),
+#define SCOPE                                                 (RSRC_CONF | ACCESS_CONF)
+#define CORS_DIRECTIVE(name, args, in_section, handler, help) CORS_COMMAND_##args(name, help),
 #define CORS_COMMAND_CORS_ARGS_ONE(name, help)                                                     \
     AP_INIT_TAKE_ARGV(name, apply_directive, NULL, SCOPE, help)
-#define CORS_COMMAND_CORS_ARGS_LIST CORS_COMMAND_CORS_ARGS_ONE
-#define CORS_COMMAND_CORS_ARGS_FLAG CORS_COMMAND_CORS_ARGS_ONE
+#define CORS_COMMAND_CORS_ARGS_OPTIONAL CORS_COMMAND_CORS_ARGS_ONE
+#define CORS_COMMAND_CORS_ARGS_LIST     CORS_COMMAND_CORS_ARGS_ONE
+#define CORS_COMMAND_CORS_ARGS_FLAG     CORS_COMMAND_CORS_ARGS_ONE
 #define CORS_COMMAND_CORS_ARGS_SECTION(name, help)                                                 \
     AP_INIT_RAW_ARGS(name, origin_section, NULL, SCOPE, help)
 
@@ -204,35 +196,17 @@ static void report(check_run *run, server_rec *s, int level, const char *line)
 static void check_section(check_run *run, server_rec *s, const cors_policy *own,
                           const cors_policy *effective)
 {
-    apr_array_header_t *findings;
-    const char *error;
-    int strict = cors_policy_strict(effective);
-
-    findings = cors_lint_policy(run->ptemp, own);
-    for (int i = 0; i < findings->nelts; i++) {
-        const cors_finding *f = &APR_ARRAY_IDX(findings, i, cors_finding);
-        cors_severity severity = cors_finding_effective_severity(f, strict);
+    apr_array_header_t *lines = cors_check_section(run->ptemp, own, effective, 0);
+    for (int i = 0; i < lines->nelts; i++) {
+        const cors_check_line *line = &APR_ARRAY_IDX(lines, i, cors_check_line);
         report(run, s,
-               severity == CORS_SEVERITY_ERROR     ? APLOG_CRIT
-               : severity == CORS_SEVERITY_WARNING ? APLOG_WARNING
-                                                   : APLOG_INFO,
-               cors_finding_format(run->ptemp, f, strict));
-        if (severity == CORS_SEVERITY_ERROR)
+               line->severity == CORS_SEVERITY_ERROR     ? APLOG_CRIT
+               : line->severity == CORS_SEVERITY_WARNING ? APLOG_WARNING
+                                                         : APLOG_INFO,
+               line->line);
+        if (line->severity == CORS_SEVERITY_ERROR)
             run->failed = 1;
     }
-    if (cors_policy_mode(effective) == CORS_MODE_OFF)
-        return;
-    error = cors_policy_check(run->ptemp, effective);
-    if (error != NULL) {
-        report(run, s, APLOG_CRIT, error);
-        run->failed = 1;
-    }
-    if (!effective->has_origins)
-        report(run, s, APLOG_WARNING,
-               apr_pstrcat(run->ptemp, effective->mode_source,
-                           ": K8sCors is on without any allowed origin: every cross-origin "
-                           "request is denied",
-                           NULL));
 }
 
 /* Calls visit for every configuration section that has K8sCors settings,

@@ -99,7 +99,7 @@ static void apply_decision(request_rec *r, const k8s_cors_request_state *state)
     if (removed)
         k8s_cors_count_upstream_headers_removed();
     merge_vary(r, d->vary);
-    if (!state->apply)
+    if (!state->enforce)
         return; /* report-only, or not a CORS request: no CORS headers of ours */
     if (d->allow != NULL && r->status == HTTP_METHOD_NOT_ALLOWED) {
         apr_table_unset(r->err_headers_out, "Allow");

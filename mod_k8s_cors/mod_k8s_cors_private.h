@@ -40,7 +40,7 @@ typedef struct {
 /* Per-request state: the decision, made once before authentication. */
 typedef struct {
     cors_decision decision;
-    int apply; /* 0 in report-only mode: decided and logged, never applied */
+    int enforce; /* 0 in report-only mode: decided and logged, never enforced */
 } k8s_cors_request_state;
 
 /* mod_k8s_cors_config.c */

@@ -92,7 +92,7 @@ k8s_cors_request_state *k8s_cors_find_state(request_rec *r)
  * never written, so the no-Origin path allocates nothing. */
 static k8s_cors_request_state no_origin_state = {
     .decision = {.kind = CORS_KIND_NONE, .reason = CORS_REASON_NO_ORIGIN, .vary = CORS_VARY_ACTUAL},
-    .apply = 0,
+    .enforce = 0,
 };
 
 /* The request as the core reads it, from the headers and the connection. */
@@ -100,7 +100,7 @@ static void read_request(request_rec *r, const char *origin, cors_request *reque
 {
     request->method = r->method;
     request->origin = origin;
-    request->request_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
+    request->preflight_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
     request->request_headers = apr_table_get(r->headers_in, "Access-Control-Request-Headers");
     request->request_private_network =
         apr_table_get(r->headers_in, "Access-Control-Request-Private-Network");
@@ -117,7 +117,7 @@ static void read_request(request_rec *r, const char *origin, cors_request *reque
  * Returns the status, or DECLINED. */
 static int refuse(const k8s_cors_request_state *state)
 {
-    if (!state->apply || !state->decision.refuse_status)
+    if (!state->enforce || !state->decision.refuse_status)
         return DECLINED;
     if (state->decision.kind == CORS_KIND_PREFLIGHT)
         k8s_cors_count_preflight_answered(0);
@@ -160,13 +160,13 @@ int k8s_cors_header_parser(request_rec *r)
         /* No Origin, but the browser says another site sent it: the
          * cross-site step decides. Rare, so it may allocate. */
         state = apr_palloc(r->pool, sizeof(*state));
-        state->apply = mode == CORS_MODE_ENFORCE;
+        state->enforce = mode == CORS_MODE_ENFORCE;
         read_request(r, NULL, &request);
         cors_decide(conf->policy, &request, &state->decision);
         k8s_cors_count_decision(&state->decision, mode);
         ap_set_module_config(r->request_config, &k8s_cors_module, state);
         if (state->decision.refuse_status && APLOGrinfo(r))
-            log_denial(r, &state->decision, NULL, state->apply);
+            log_denial(r, &state->decision, NULL, state->enforce);
         return refuse(state);
     }
     if (origin == NULL || origin[0] == '\0') {
@@ -178,7 +178,7 @@ int k8s_cors_header_parser(request_rec *r)
     }
 
     state = apr_palloc(r->pool, sizeof(*state));
-    state->apply = mode == CORS_MODE_ENFORCE;
+    state->enforce = mode == CORS_MODE_ENFORCE;
     read_request(r, origin, &request);
     cors_decide(conf->policy, &request, &state->decision);
     k8s_cors_count_decision(&state->decision, mode);
@@ -194,7 +194,7 @@ int k8s_cors_header_parser(request_rec *r)
     if (!state->decision.allowed) {
         /* Build the log line only when it will be written. */
         if (APLOGrinfo(r) || state->decision.reason == CORS_REASON_REGEX_LIMIT)
-            log_denial(r, &state->decision, origin, state->apply);
+            log_denial(r, &state->decision, origin, state->enforce);
     } else if (APLOGrdebug(r)) {
         ap_log_rerror(
             APLOG_MARK, APLOG_DEBUG, 0, r,
@@ -204,7 +204,7 @@ int k8s_cors_header_parser(request_rec *r)
             state->decision.rule->source);
     }
 
-    if (!state->apply)
+    if (!state->enforce)
         return DECLINED;
     if (state->decision.refuse_status)
         return refuse(state);
@@ -216,7 +216,7 @@ int k8s_cors_header_parser(request_rec *r)
 static int is_allowed_preflight(request_rec *r)
 {
     k8s_cors_request_state *state = ap_get_module_config(r->request_config, &k8s_cors_module);
-    return state != NULL && state->apply && state->decision.kind == CORS_KIND_PREFLIGHT &&
+    return state != NULL && state->enforce && state->decision.kind == CORS_KIND_PREFLIGHT &&
            state->decision.allowed;
 }
 

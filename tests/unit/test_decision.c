@@ -53,7 +53,7 @@ static cors_decision decide(const cors_policy *p, const char *method, const char
 
     req.method = method;
     req.origin = origin;
-    req.request_method = request_method;
+    req.preflight_method = request_method;
     req.request_headers = request_headers;
     memset(&d, 0x5a, sizeof(d)); /* no field may be left as it was */
     cors_decide(p, &req, &d);

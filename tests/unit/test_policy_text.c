@@ -73,7 +73,7 @@ START_TEST(test_round_trip)
         cors_decision a, b;
         req.method = requests[i].method;
         req.origin = requests[i].origin;
-        req.request_method = requests[i].acrm;
+        req.preflight_method = requests[i].acrm;
         req.request_headers = requests[i].acrh;
         cors_decide(original, &req, &a);
         cors_decide(copy, &req, &b);

@@ -86,7 +86,7 @@ START_TEST(test_patch_preflight_with_impersonation)
     p = cors_policy_merge(pool, cors_policy_make(pool), p);
     req.method = "OPTIONS";
     req.origin = "https://console.example.com";
-    req.request_method = "PATCH";
+    req.preflight_method = "PATCH";
     req.request_headers = "authorization,content-type,impersonate-extra-scopes,impersonate-user";
     cors_decide(p, &req, &d);
     ck_assert(d.allowed);
@@ -94,7 +94,7 @@ START_TEST(test_patch_preflight_with_impersonation)
     ck_assert_str_eq(d.allow_credentials, "true");
     ck_assert_ptr_nonnull(strstr(d.allow_methods, "PATCH"));
     req.method = "PATCH";
-    req.request_method = NULL;
+    req.preflight_method = NULL;
     req.request_headers = NULL;
     cors_decide(p, &req, &d);
     ck_assert(d.allowed);
