@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 
 #include "cors_directives.h"
+#include "cors_profile.h"
 
 static int parse_flag(const char *value, int *flag)
 {
@@ -105,6 +106,17 @@ static const char *set_denied_method_status(const cors_directive_scope *scope, i
     return NULL;
 }
 
+static const char *set_trust_same_site(const cors_directive_scope *scope, int argc,
+                                       const char *const *argv)
+{
+    int flag;
+    (void)argc;
+    if (!parse_flag(argv[0], &flag))
+        return "use On or Off";
+    scope->policy->trust_same_site = flag;
+    return NULL;
+}
+
 static const char *set_strict(const cors_directive_scope *scope, int argc, const char *const *argv)
 {
     int flag;
@@ -137,7 +149,15 @@ static const char *set_methods(const cors_directive_scope *scope, int argc, cons
 
 static const char *set_headers(const cors_directive_scope *scope, int argc, const char *const *argv)
 {
-    return token_list(scope, argc, argv, 1, &scope->settings->headers);
+    /* The one list that takes name prefixes (Impersonate-Extra-*). */
+    const char *text = "", *error;
+    cors_token_list *parsed;
+    for (int i = 0; i < argc; i++)
+        text = apr_pstrcat(scope->pool, text, " ", argv[i], NULL);
+    error = cors_header_list_parse(scope->pool, text, &parsed);
+    if (error == NULL)
+        scope->settings->headers = parsed;
+    return error;
 }
 
 static const char *set_expose(const cors_directive_scope *scope, int argc, const char *const *argv)
@@ -172,6 +192,16 @@ static const char *set_private_network(const cors_directive_scope *scope, int ar
         return "use On or Off";
     scope->settings->private_network = flag;
     return NULL;
+}
+
+static const char *set_client_profile(const cors_directive_scope *scope, int argc,
+                                      const char *const *argv)
+{
+    const cors_client_profile *profile = cors_client_profile_find(argv[0]);
+    (void)argc;
+    if (profile == NULL)
+        return apr_psprintf(scope->pool, "\"%s\": use %s", argv[0], cors_client_profile_names());
+    return cors_client_profile_apply(scope->pool, scope->settings, profile);
 }
 
 static const char *set_rule_name(const cors_directive_scope *scope, int argc,

@@ -43,6 +43,12 @@ POLICY = """\
 <Location "/report/">
     K8sCors report-only
 </Location>
+<Location "/trust-site/">
+    K8sCorsTrustSameSite On
+</Location>
+<Location "/kube/">
+    K8sCorsClientProfile kubernetes
+</Location>
 <Location "/k8s-cors-metrics">
     SetHandler k8s-cors-metrics
     K8sCors Off
@@ -51,6 +57,8 @@ ProxyPass "/k8s-cors-metrics" "!"
 ProxyPass "/pass/" "http://127.0.0.1:{fake}/" upgrade=websocket
 ProxyPass "/reject/" "http://127.0.0.1:{fake}/" upgrade=websocket
 ProxyPass "/report/" "http://127.0.0.1:{fake}/" upgrade=websocket
+ProxyPass "/trust-site/" "http://127.0.0.1:{fake}/"
+ProxyPass "/kube/" "http://127.0.0.1:{fake}/"
 ProxyPass "/" "http://127.0.0.1:{fake}/" upgrade=websocket
 """
 
@@ -238,6 +246,20 @@ def test_same_site_is_cross_origin():
     refused(response, upstream, "same-site PUT")
 
 
+def test_trusting_the_site_lets_same_site_pass_but_never_cross_site():
+    """K8sCorsTrustSameSite On: a sibling's unsafe request is forwarded (without
+    CORS headers: trusted against forgery is not allowed to read); another
+    site's is still refused."""
+    response, upstream = send("PUT", "/trust-site" + NAMESPACES + "/default", origin=SIBLING,
+                              site="same-site", body="{}")
+    forwarded(response, upstream, "same-site PUT when the site is trusted", status=200)
+    check(not harness.access_control_headers(response), "CORS headers for a denied sibling",
+          response)
+    response, upstream = send("PUT", "/trust-site" + NAMESPACES + "/default", origin=EVIL,
+                              site="cross-site", body="{}")
+    refused(response, upstream, "cross-site PUT when the site is trusted")
+
+
 # ---- reads pass --------------------------------------------------------------------
 
 
@@ -301,6 +323,74 @@ def test_reject_refuses_reads_too_and_everything_reject_unsafe_does():
     refused(response, upstream, "cross-site GET under reject")
     response, upstream = send("POST", "/reject" + NAMESPACES, site="cross-site", body="a=b")
     refused(response, upstream, "cross-site POST without Origin under reject")
+
+
+# ---- the Kubernetes client profile ----------------------------------------------------------
+
+
+def test_profile_answers_impersonation_preflights_with_the_names_asked_for():
+    """K8sCorsClientProfile kubernetes with credentials: a PATCH as another user
+    (apply-patch+yaml is never a safelisted Content-Type, so the browser asks
+    for content-type) is answered with the very names asked for; Authorization
+    and impersonation by name, Impersonate-Extra-* by prefix."""
+    asked = "authorization,content-type,impersonate-extra-scopes,impersonate-user"
+    response, upstream = send("OPTIONS", "/kube" + NAMESPACES + "/default", origin=DASHBOARD,
+                              site="cross-site",
+                              headers=[("Access-Control-Request-Method", "PATCH"),
+                                       ("Access-Control-Request-Headers", asked)])
+    check(response.status == 204 and upstream == 0, "profile preflight: %d" % response.status,
+          response)
+    check(response.header_values("Access-Control-Allow-Headers") == [asked],
+          "Access-Control-Allow-Headers", response)
+    check("PATCH" in response.header_values("Access-Control-Allow-Methods")[0], "PATCH", response)
+    check(response.header_values("Access-Control-Allow-Credentials") == ["true"], "credentials",
+          response)
+    for refused_header in ("impersonate-extra-", "x-impersonate-user", "impersonate-groups"):
+        response, _ = send("OPTIONS", "/kube" + NAMESPACES, origin=DASHBOARD,
+                           headers=[("Access-Control-Request-Method", "GET"),
+                                    ("Access-Control-Request-Headers", refused_header)])
+        check(response.status == 403, "%s allowed by the profile" % refused_header, response)
+
+
+def test_profile_exposes_kubernetes_response_headers():
+    response, upstream = send("PATCH", "/kube" + NAMESPACES + "/default", origin=DASHBOARD,
+                              site="cross-site", body="{}",
+                              content_type="application/merge-patch+json",
+                              headers=[("Impersonate-User", "alice")])
+    forwarded(response, upstream, "profile PATCH", status=200)
+    exposed = [name.strip().lower()
+               for name in response.header_values("Access-Control-Expose-Headers")[0].split(",")]
+    for name in ("audit-id", "warning", "retry-after", "x-kubernetes-pf-flowschema-uid",
+                 "x-kubernetes-pf-prioritylevel-uid"):
+        check(name in exposed, "%s not exposed: %r" % (name, exposed), response)
+    check(response.header_values("Audit-Id") and response.header_values("Warning"),
+          "the API server's Audit-Id and Warning", response)
+
+
+def test_new_directives_refuse_bad_values_at_their_line():
+    cases = (("K8sCorsClientProfile openshift", "use kubernetes"),
+             ("K8sCorsAllowHeaders Auth*", "ends with '-'"),
+             ("K8sCorsAllowHeaders *-*", "not a valid header-name prefix"),
+             ("K8sCorsExposeHeaders X-Kubernetes-*", "only allowed in K8sCorsAllowHeaders"),
+             ("K8sCorsAllowMethods P*", "only allowed in K8sCorsAllowHeaders"),
+             ("K8sCorsDeniedOrigin reject-all", "use pass, reject-unsafe or reject"),
+             ("K8sCorsTrustSameSite maybe", "use On or Off"))
+    for line, phrase in cases:
+        server = harness.Httpd(name="cross-site-configtest")
+        status, output = server.configtest('<Location "/">\n    K8sCors On\n    %s\n'
+                                           '</Location>\n' % line)
+        number = server.line_of(line)
+        check(status != 0 and ("line %d" % number) in output and phrase in output,
+              "%r: status %d, expected line %d and %r in:\n%s" % (line, status, number, phrase,
+                                                                   output))
+    server = harness.Httpd(name="cross-site-configtest")
+    status, output = server.configtest('<Location "/">\n    K8sCors On\n'
+                                       '    K8sCorsDeniedOrigin reject-unsafe\n'
+                                       '    K8sCorsTrustSameSite Off\n'
+                                       '    <K8sCorsOrigin https://a.example.com>\n'
+                                       '        K8sCorsClientProfile kubernetes\n'
+                                       '    </K8sCorsOrigin>\n</Location>\n')
+    check(status == 0, "the new directives refused:\n" + output)
 
 
 # ---- logged once, counted ---------------------------------------------------------------
