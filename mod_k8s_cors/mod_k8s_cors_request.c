@@ -153,7 +153,9 @@ int k8s_cors_header_parser(request_rec *r)
     if (!r->expecting_100)
         apr_table_setn(r->subprocess_env, "proxy-interim-response", "Suppress");
     origin = apr_table_get(r->headers_in, "Origin");
+    /* The cheap tests first: kubectl's requests under pass read no header. */
     if ((origin == NULL || origin[0] == '\0') &&
+        cors_policy_denied_origin(conf->policy) != CORS_DENIED_PASS &&
         cors_no_origin_needs_decision(conf->policy, r->method,
                                       apr_table_get(r->headers_in, "Upgrade") != NULL,
                                       apr_table_get(r->headers_in, "Sec-Fetch-Site"))) {
