@@ -65,8 +65,7 @@ static void log_denial(request_rec *r, const cors_decision *d, const char *origi
         APLOG_MARK, d->reason == CORS_REASON_REGEX_LIMIT ? APLOG_WARNING : APLOG_INFO, 0, r,
         K8S_CORS_LOGNO(0100) "%s CORS %s: origin=\"%s\" method=%s path=\"%s\" "
                              "reason=%s%s%s%s%s",
-        applied ? (d->refuse_status ? "refused" : "denied")
-                : (d->refuse_status ? "report-only, would refuse" : "report-only, would deny"),
+        applied ? (d->refuse_status ? "refused" : "denied") : "report-only, would deny",
         cors_kind_name(d->kind), origin ? log_field(r->pool, origin, strlen(origin)) : "-",
         log_field(r->pool, r->method, strlen(r->method)),
         log_field(r->pool, r->uri, strlen(r->uri)), cors_reason_name(d->reason), detail, rule,

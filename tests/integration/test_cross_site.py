@@ -436,7 +436,7 @@ def test_report_only_counts_what_it_would_refuse_and_forwards():
           "report-only refusal not counted")
     check(after[REFUSED_403] == before[REFUSED_403], "report-only refused a request")
     log = gateway.error_log_since(offset)
-    check("report-only, would refuse" in log and "cross_site=refused-cross-site" in log,
+    check("report-only, would deny" in log and "cross_site=refused-cross-site" in log,
           "report-only: no log line:\n" + log)
 
 
