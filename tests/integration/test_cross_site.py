@@ -80,7 +80,8 @@ def teardown_module():
 
 
 def self_origin():
-    return "http://127.0.0.1:%d" % gateway.port
+    scheme = "https" if gateway.protocol == harness.H2 else "http"
+    return "%s://127.0.0.1:%d" % (scheme, gateway.port)
 
 
 def send(method, path, origin=None, site=None, body=None, headers=(), content_type=FORM):
@@ -202,6 +203,7 @@ def test_same_origin_and_user_initiated_posts_are_forwarded():
         check(not found, "CORS headers on a same-origin response: %r" % found, response)
 
 
+@harness.http1_only("a forged Host on a raw HTTP/1.1 connection")
 def test_rebound_page_claiming_same_origin_is_refused():
     """DNS rebinding over a secure context: the browser takes the rebound page
     for same-origin and says so, but Host and Origin name no name of the
