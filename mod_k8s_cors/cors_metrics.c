@@ -95,7 +95,6 @@ const char *cors_metrics_render(apr_pool_t *pool, const cors_metrics *m, const i
     static const char *const decisions[] = {"allowed",       "denied_origin", "denied_method",
                                             "denied_header", "no_origin",     "same_origin"};
     static const char *const kinds[] = {"none", "actual", "preflight"};
-    static const char *const modes[] = {"enforce", "report-only"};
     const char *out;
 
     out = header(pool, "k8s_cors_requests_total",
@@ -111,7 +110,8 @@ const char *cors_metrics_render(apr_pool_t *pool, const cors_metrics *m, const i
                 out = apr_psprintf(pool,
                                    "%sk8s_cors_requests_total{decision=\"%s\",kind=\"%s\","
                                    "mode=\"%s\"} %" APR_UINT64_T_FMT "\n",
-                                   out, decisions[d], kinds[k], modes[mode],
+                                   out, decisions[d], kinds[k],
+                                   cors_mode_name(mode ? CORS_MODE_REPORT_ONLY : CORS_MODE_ENFORCE),
                                    (apr_uint64_t)load(&m->requests[mode][d][k]));
             }
     out = apr_pstrcat(pool, out,
@@ -143,7 +143,8 @@ const char *cors_metrics_render(apr_pool_t *pool, const cors_metrics *m, const i
             out = apr_psprintf(pool,
                                "%sk8s_cors_cross_site_refused_total{signal=\"%s\",mode=\"%s\"} "
                                "%" APR_UINT64_T_FMT "\n",
-                               out, signal ? "origin" : "sec-fetch-site", modes[mode],
+                               out, signal ? "origin" : "sec-fetch-site",
+                               cors_mode_name(mode ? CORS_MODE_REPORT_ONLY : CORS_MODE_ENFORCE),
                                (apr_uint64_t)load(&m->cross_site_refused[mode][signal]));
     out = apr_pstrcat(pool, out,
                       header(pool, "k8s_cors_upstream_headers_removed_total",

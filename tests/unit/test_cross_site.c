@@ -7,8 +7,8 @@
 #include "check_suites.h"
 #include "cors_cross_site.h"
 #include "cors_secret.h"
+#include "unit_fixture.h"
 
-#include <apr_pools.h>
 #include <string.h>
 
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -136,12 +136,10 @@ END_TEST
 
 START_TEST(test_bearer_subprotocol_is_redacted)
 {
-    apr_pool_t *pool;
     size_t len;
     const char *plain = "v5.channel.k8s.io";
     const char *out;
 
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
     /* Nothing to hide: the same pointer, no allocation. */
     ck_assert_ptr_eq(cors_redact(pool, plain, strlen(plain), &len), plain);
     plain = "v5.channel.k8s.io, base64url.bearer.authorization.k8s.io.ZGVtbw==";
@@ -158,7 +156,6 @@ START_TEST(test_bearer_subprotocol_is_redacted)
     /* Only the first len bytes are read. */
     out = cors_redact(pool, "base64url.bearer.authorization.k8s.io.SECRET", 41, &len);
     ck_assert_str_eq(out, "base64url.bearer.authorization.k8s.io.[redacted]");
-    apr_pool_destroy(pool);
 }
 END_TEST
 
@@ -166,6 +163,7 @@ Suite *cross_site_suite(void)
 {
     Suite *s = suite_create("cross_site");
     TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, test_fetch_site_values);
     tcase_add_test(tc, test_safe_methods);
     tcase_add_test(tc, test_verdicts);

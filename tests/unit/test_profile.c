@@ -10,21 +10,9 @@
 #include "check_suites.h"
 #include "cors_decision.h"
 #include "cors_profile.h"
+#include "unit_fixture.h"
 
 #define S(lit) lit, sizeof(lit) - 1
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
 
 START_TEST(test_kubernetes_lists)
 {
@@ -107,7 +95,7 @@ Suite *profile_suite(void)
 {
     Suite *s = suite_create("profile");
     TCase *tc = tcase_create("kubernetes");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, test_kubernetes_lists);
     tcase_add_test(tc, test_scope_lists_replace_the_profiles_in_any_order);
     tcase_add_test(tc, test_patch_preflight_with_impersonation);
