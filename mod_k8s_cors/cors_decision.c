@@ -233,7 +233,20 @@ void cors_decide(const cors_policy *policy, const cors_request *request, cors_de
         deny_origin(policy, request, out, CORS_REASON_WILDCARD_CREDENTIALS);
         return;
     }
-    cross_site_step(policy, request, out, CORS_STANDING_ALLOWED); /* passes: for explain */
+    /* `*` and `null` let any page read what needs no credentials; they
+     * trust no page to send what changes state (a form POST still carries
+     * the user's client certificate), so for the cross-site step such an
+     * origin is foreign. */
+    if (rule->kind == CORS_RULE_ANY || rule->kind == CORS_RULE_NULL) {
+        if (out->kind == CORS_KIND_ACTUAL &&
+            cross_site_step(policy, request, out, CORS_STANDING_FOREIGN)) {
+            deny(out, CORS_REASON_CROSS_SITE_UNTRUSTED);
+            out->refuse_status = 403;
+            return;
+        }
+    } else {
+        cross_site_step(policy, request, out, CORS_STANDING_ALLOWED); /* passes: for explain */
+    }
     if (out->kind == CORS_KIND_PREFLIGHT) {
         if (!check_preflight(policy, rule, request, out)) {
             out->refuse_status = 403;
@@ -283,6 +296,8 @@ const char *cors_reason_name(cors_reason reason)
         return "wildcard-with-credentials";
     case CORS_REASON_SAME_ORIGIN:
         return "same-origin";
+    case CORS_REASON_CROSS_SITE_UNTRUSTED:
+        return "cross-site-untrusted";
     }
     return "unknown";
 }

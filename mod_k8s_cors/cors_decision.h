@@ -30,6 +30,8 @@ typedef enum {
     CORS_REASON_HEADERS_MALFORMED,    /* preflight: header list too long or not tokens */
     CORS_REASON_WILDCARD_CREDENTIALS, /* `*` or `null` matched while credentials are on */
     CORS_REASON_SAME_ORIGIN,          /* Origin is the gateway's own: not cross-origin */
+    CORS_REASON_CROSS_SITE_UNTRUSTED, /* allowed only by `*` or `null`, which the cross-site
+                                         step does not trust: an unsafe request refused */
 } cors_reason;
 
 #define CORS_VARY_ACTUAL        "Origin"

@@ -30,6 +30,7 @@ cors_metric_decision cors_metric_decision_of(const cors_decision *d)
     case CORS_REASON_ORIGIN_NOT_ALLOWED:
     case CORS_REASON_REGEX_LIMIT:
     case CORS_REASON_WILDCARD_CREDENTIALS:
+    case CORS_REASON_CROSS_SITE_UNTRUSTED:
         break;
     }
     return CORS_METRIC_DENIED_ORIGIN;

@@ -46,6 +46,10 @@ POLICY = """\
 <Location "/trust-site/">
     K8sCorsTrustSameSite On
 </Location>
+<Location "/star/">
+    K8sCorsAllowOrigin *
+    K8sCorsAllowCredentials Off
+</Location>
 <Location "/kube/">
     K8sCorsClientProfile kubernetes
 </Location>
@@ -59,6 +63,7 @@ ProxyPass "/reject/" "http://127.0.0.1:{fake}/" upgrade=websocket
 ProxyPass "/report/" "http://127.0.0.1:{fake}/" upgrade=websocket
 ProxyPass "/trust-site/" "http://127.0.0.1:{fake}/"
 ProxyPass "/kube/" "http://127.0.0.1:{fake}/"
+ProxyPass "/star/" "http://127.0.0.1:{fake}/"
 ProxyPass "/" "http://127.0.0.1:{fake}/" upgrade=websocket
 """
 
@@ -260,6 +265,18 @@ def test_trusting_the_site_lets_same_site_pass_but_never_cross_site():
     response, upstream = send("PUT", "/trust-site" + NAMESPACES + "/default", origin=EVIL,
                               site="cross-site", body="{}")
     refused(response, upstream, "cross-site PUT when the site is trusted")
+
+
+def test_star_lets_any_page_read_but_not_forge():
+    """K8sCorsAllowOrigin * (credentials off) lets any page read; a form POST from
+    any page still carries the user's client certificate, so `*` is no trusted
+    origin for the cross-site step."""
+    response, upstream = send("POST", "/star" + NAMESPACES, origin=EVIL, site="cross-site",
+                              body="a=b")
+    refused(response, upstream, "cross-site POST under *")
+    response, upstream = send("GET", "/star" + NAMESPACES, origin=EVIL, site="cross-site")
+    forwarded(response, upstream, "cross-site GET under *", status=200)
+    check(response.header_values("Access-Control-Allow-Origin") == ["*"], "ACAO *", response)
 
 
 # ---- reads pass --------------------------------------------------------------------

@@ -607,6 +607,41 @@ START_TEST(test_reject_unsafe)
 }
 END_TEST
 
+/* `*` (or a named `null`) lets any page read; it trusts no page to send. */
+START_TEST(test_reject_unsafe_does_not_trust_star)
+{
+    cors_policy *p = cors_policy_make(pool);
+    cors_decision d;
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "*", "t:1"));
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://dashboard.example.com", "t:2"));
+    p->settings.credentials = 0;
+    p->denied_origin = CORS_DENIED_REJECT_UNSAFE;
+    p = cors_policy_merge(pool, cors_policy_make(pool), p);
+    d = decide_site(p, "POST", "https://evil.example", "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 403);
+    ck_assert(!d.allowed);
+    ck_assert_int_eq(d.reason, CORS_REASON_CROSS_SITE_UNTRUSTED);
+    ck_assert_str_eq(cors_reason_name(d.reason), "cross-site-untrusted");
+    ck_assert_int_eq(d.cross_site, CORS_CROSS_SITE_REFUSED_SITE);
+    ck_assert_ptr_null(d.allow_origin);
+    /* reads and preflights are answered as `*` says */
+    d = decide_site(p, "GET", "https://evil.example", "cross-site", 0);
+    ck_assert(d.allowed);
+    ck_assert_pstr_eq(d.allow_origin, "*");
+    d = decide(p, "OPTIONS", "https://evil.example", "POST", NULL);
+    ck_assert(d.allowed);
+    /* a named origin is trusted */
+    d = decide_site(p, "POST", "https://dashboard.example.com", "cross-site", 0);
+    ck_assert(d.allowed);
+    ck_assert_int_eq(d.refuse_status, 0);
+    /* under pass, `*` is as before */
+    p->denied_origin = CORS_DENIED_PASS;
+    d = decide_site(p, "POST", "https://evil.example", "cross-site", 0);
+    ck_assert(d.allowed);
+    ck_assert_int_eq(d.refuse_status, 0);
+}
+END_TEST
+
 START_TEST(test_pass_and_reject_around_reject_unsafe)
 {
     cors_policy *pass = with_denied(CORS_DENIED_PASS);
@@ -746,6 +781,7 @@ Suite *decision_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_reject_unsafe);
     tcase_add_test(tc, test_pass_and_reject_around_reject_unsafe);
+    tcase_add_test(tc, test_reject_unsafe_does_not_trust_star);
     suite_add_tcase(s, tc);
 
     return s;
