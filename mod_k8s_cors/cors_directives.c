@@ -12,15 +12,16 @@
 #include "cors_directives.h"
 #include "cors_profile.h"
 
-static int parse_flag(const char *value, int *flag)
+/* On or Off into *flag; unchanged on error. */
+static const char *read_flag(const char *value, int *flag)
 {
     if (strcasecmp(value, "on") == 0)
         *flag = 1;
     else if (strcasecmp(value, "off") == 0)
         *flag = 0;
     else
-        return 0;
-    return 1;
+        return "use On or Off";
+    return NULL;
 }
 
 /* ---- the policy's own directives ---------------------------------------------- */
@@ -109,22 +110,14 @@ static const char *set_denied_method_status(const cors_directive_scope *scope, i
 static const char *set_trust_same_site(const cors_directive_scope *scope, int argc,
                                        const char *const *argv)
 {
-    int flag;
     (void)argc;
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    scope->policy->trust_same_site = flag;
-    return NULL;
+    return read_flag(argv[0], &scope->policy->trust_same_site);
 }
 
 static const char *set_strict(const cors_directive_scope *scope, int argc, const char *const *argv)
 {
-    int flag;
     (void)argc;
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    scope->policy->strict = flag;
-    return NULL;
+    return read_flag(argv[0], &scope->policy->strict);
 }
 
 /* ---- a rule's settings (the policy's defaults outside a section) -------------- */
@@ -168,13 +161,11 @@ static const char *set_expose(const cors_directive_scope *scope, int argc, const
 static const char *set_credentials(const cors_directive_scope *scope, int argc,
                                    const char *const *argv)
 {
-    int flag;
+    const char *error = read_flag(argv[0], &scope->settings->credentials);
     (void)argc;
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    scope->settings->credentials = flag;
-    scope->settings->credentials_source = apr_pstrdup(scope->pool, scope->source);
-    return NULL;
+    if (error == NULL)
+        scope->settings->credentials_source = apr_pstrdup(scope->pool, scope->source);
+    return error;
 }
 
 static const char *set_max_age(const cors_directive_scope *scope, int argc, const char *const *argv)
@@ -186,12 +177,8 @@ static const char *set_max_age(const cors_directive_scope *scope, int argc, cons
 static const char *set_private_network(const cors_directive_scope *scope, int argc,
                                        const char *const *argv)
 {
-    int flag;
     (void)argc;
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    scope->settings->private_network = flag;
-    return NULL;
+    return read_flag(argv[0], &scope->settings->private_network);
 }
 
 static const char *set_client_profile(const cors_directive_scope *scope, int argc,

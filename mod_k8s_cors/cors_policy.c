@@ -246,22 +246,14 @@ static void settings_merge(cors_settings *merged, const cors_settings *base,
     merged->methods = add->methods ? add->methods : base->methods;
     merged->headers = add->headers ? add->headers : base->headers;
     merged->expose = add->expose ? add->expose : base->expose;
-    if (add->credentials != CORS_UNSET) {
-        merged->credentials = add->credentials;
-        merged->credentials_source = add->credentials_source;
-    } else {
-        merged->credentials = base->credentials;
-        merged->credentials_source = base->credentials_source;
-    }
-    if (add->max_age != CORS_UNSET) {
-        merged->max_age = add->max_age;
-        merged->max_age_text = add->max_age_text;
-        merged->max_age_source = add->max_age_source;
-    } else {
-        merged->max_age = base->max_age;
-        merged->max_age_text = base->max_age_text;
-        merged->max_age_source = base->max_age_source;
-    }
+    /* A value comes with its text and source, from the level that sets it. */
+    const cors_settings *credentials = add->credentials != CORS_UNSET ? add : base;
+    const cors_settings *max_age = add->max_age != CORS_UNSET ? add : base;
+    merged->credentials = credentials->credentials;
+    merged->credentials_source = credentials->credentials_source;
+    merged->max_age = max_age->max_age;
+    merged->max_age_text = max_age->max_age_text;
+    merged->max_age_source = max_age->max_age_source;
     merged->private_network =
         add->private_network != CORS_UNSET ? add->private_network : base->private_network;
     merged->profile = add->profile ? add->profile : base->profile;
@@ -272,6 +264,7 @@ static void settings_merge(cors_settings *merged, const cors_settings *base,
 cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const cors_policy *add)
 {
     cors_policy *merged = apr_palloc(pool, sizeof(*merged));
+    const cors_policy *mode, *self;
     /* The origin rules come whole from one level; everything else is
      * inherited field by field. */
     *merged = add->has_origins ? *add : *base;
@@ -279,21 +272,13 @@ cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const 
     MERGE_INT(method_status);
     MERGE_INT(strict);
     MERGE_INT(trust_same_site);
-    if (add->mode != CORS_UNSET) {
-        merged->mode = add->mode;
-        merged->mode_source = add->mode_source;
-    } else {
-        merged->mode = base->mode;
-        merged->mode_source = base->mode_source;
-    }
+    mode = add->mode != CORS_UNSET ? add : base;
+    merged->mode = mode->mode;
+    merged->mode_source = mode->mode_source;
     settings_merge(&merged->settings, &base->settings, &add->settings);
-    if (add->self_origins != NULL) {
-        merged->self_origins = add->self_origins;
-        merged->self_texts = add->self_texts;
-    } else {
-        merged->self_origins = base->self_origins;
-        merged->self_texts = base->self_texts;
-    }
+    self = add->self_origins != NULL ? add : base;
+    merged->self_origins = self->self_origins;
+    merged->self_texts = self->self_texts;
     return merged;
 }
 
