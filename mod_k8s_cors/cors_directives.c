@@ -222,7 +222,9 @@ const cors_directive_info *cors_directive_find(const char *name)
     return NULL;
 }
 
-const char *cors_origin_section_rule(apr_pool_t *pool)
+/* What may stand inside an origin section, from the table: "only
+ * K8sCorsAllowMethods, ... and K8sCorsRuleName". */
+static const char *origin_section_rule(apr_pool_t *pool)
 {
     const char *rule = "only", *last = NULL;
     for (const cors_directive_info *d = cors_directive_table; d->name; d++) {
@@ -304,7 +306,7 @@ const char *cors_origin_section_refuse(apr_pool_t *pool, const cors_origin_secti
     if (section == NULL || section->opener == NULL || (info != NULL && info->in_origin_section))
         return NULL;
     return apr_pstrcat(pool, directive, " is not allowed inside ", section->opener,
-                       ">: ", cors_origin_section_rule(pool), NULL);
+                       ">: ", origin_section_rule(pool), NULL);
 }
 
 const char *cors_origin_section_unclosed(apr_pool_t *pool, const cors_origin_section *section)

@@ -298,6 +298,22 @@ static size_t read_literal(cors_sample *s, size_t i, size_t end)
     return i;
 }
 
+typedef size_t (*item_reader)(cors_sample *s, size_t i, size_t end);
+
+/* The reader of the item that starts with c: escape, dot, class, group or
+ * literal; NULL for a quantifier with nothing to repeat. */
+static item_reader reader_of(char c)
+{
+    static const struct {
+        char c;
+        item_reader read;
+    } readers[] = {{'\\', read_escape}, {'.', read_dot}, {'[', read_class}, {'(', read_group}};
+    for (size_t k = 0; k < sizeof(readers) / sizeof(readers[0]); k++)
+        if (readers[k].c == c)
+            return readers[k].read;
+    return strchr(")*+?", c) != NULL ? NULL : read_literal;
+}
+
 /* One alternative p[start..end) (no top-level '|'), item by item. */
 static void generate_sequence(cors_sample *s, size_t start, size_t end)
 {
@@ -305,33 +321,13 @@ static void generate_sequence(cors_sample *s, size_t start, size_t end)
     size_t i = start;
 
     while (i < end && !s->unsupported) {
-        switch (p[i]) {
-        case '^':
-        case '$':
+        item_reader read;
+        if (p[i] == '^' || p[i] == '$') {
             i++; /* anchors emit nothing */
-            break;
-        case '\\':
-            i = read_escape(s, i, end);
-            break;
-        case '.':
-            i = read_dot(s, i, end);
-            break;
-        case '[':
-            i = read_class(s, i, end);
-            break;
-        case '(':
-            i = read_group(s, i, end);
-            break;
-        case ')':
-        case '*':
-        case '+':
-        case '?':
-            i = give_up(s, end); /* a quantifier with nothing to repeat */
-            break;
-        default:
-            i = read_literal(s, i, end);
-            break;
+            continue;
         }
+        read = reader_of(p[i]);
+        i = read != NULL ? read(s, i, end) : give_up(s, end);
     }
 }
 

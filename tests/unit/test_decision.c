@@ -45,14 +45,14 @@ static void teardown(void)
 }
 
 static cors_decision decide(const cors_policy *p, const char *method, const char *origin,
-                            const char *request_method, const char *request_headers)
+                            const char *preflight_method, const char *request_headers)
 {
     cors_request req = {0};
     cors_decision d;
 
     req.method = method;
     req.origin = origin;
-    req.preflight_method = request_method;
+    req.preflight_method = preflight_method;
     req.request_headers = request_headers;
     memset(&d, 0x5a, sizeof(d)); /* no field may be left as it was */
     cors_decide(p, &req, &d);
@@ -205,7 +205,7 @@ START_TEST(test_preflight_no_headers)
 END_TEST
 
 typedef struct {
-    const char *request_method;
+    const char *preflight_method;
     const char *request_headers;
     cors_reason reason;
     const char *detail; /* NULL: not checked */
@@ -226,13 +226,13 @@ static const preflight_denied_case preflight_denied_cases[] = {
 START_TEST(test_preflight_denied)
 {
     const preflight_denied_case *c = &preflight_denied_cases[_i];
-    const char *rm = apr_pstrdup(pool, c->request_method);
+    const char *rm = apr_pstrdup(pool, c->preflight_method);
     const char *rh = c->request_headers ? apr_pstrdup(pool, c->request_headers) : NULL;
     cors_decision d = decide(policy, "OPTIONS", "https://dashboard.example.com", rm, rh);
 
     ck_assert_int_eq(d.kind, CORS_KIND_PREFLIGHT);
     ck_assert_int_eq(d.allowed, 0);
-    ck_assert_msg(d.reason == c->reason, "%s / %s: reason %s, want %s", c->request_method,
+    ck_assert_msg(d.reason == c->reason, "%s / %s: reason %s, want %s", c->preflight_method,
                   c->request_headers ? c->request_headers : "(none)", cors_reason_name(d.reason),
                   cors_reason_name(c->reason));
     if (c->detail != NULL) {
@@ -284,7 +284,7 @@ START_TEST(test_preflight_denied_origin)
 END_TEST
 
 /* OPTIONS without Access-Control-Request-Method is an ordinary request. */
-START_TEST(test_options_without_request_method)
+START_TEST(test_options_without_preflight_method)
 {
     cors_decision d = decide(policy, "OPTIONS", "https://dashboard.example.com", NULL, NULL);
 
@@ -296,7 +296,7 @@ START_TEST(test_options_without_request_method)
 END_TEST
 
 /* Access-Control-Request-Method on a non-OPTIONS request is not a preflight. */
-START_TEST(test_get_with_request_method)
+START_TEST(test_get_with_preflight_method)
 {
     cors_decision d = decide(policy, "GET", "https://dashboard.example.com", "DELETE", NULL);
 
@@ -746,8 +746,8 @@ Suite *decision_suite(void)
     tcase_add_test(tc, test_no_origin);
     tcase_add_loop_test(tc, test_actual_allowed, 0, N_ELEMS(allowed_cases));
     tcase_add_loop_test(tc, test_actual_denied, 0, N_ELEMS(denied_cases));
-    tcase_add_test(tc, test_options_without_request_method);
-    tcase_add_test(tc, test_get_with_request_method);
+    tcase_add_test(tc, test_options_without_preflight_method);
+    tcase_add_test(tc, test_get_with_preflight_method);
     tcase_add_test(tc, test_regex_limit);
     suite_add_tcase(s, tc);
 
