@@ -353,6 +353,9 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
     request.origin = r->origin;
     request.any_host = 1; /* same-origin: one of the exported K8sCorsSelfOrigin origins */
     request.method = r->method;
+    /* What a browser sends from a page on another site: the cross-site
+     * step (reject-unsafe) then says what it would do with the request. */
+    request.fetch_site = "cross-site";
     cors_decide(policy, &request, &actual);
     reason = cors_reason_name(actual.reason);
     if (actual.kind == CORS_KIND_NONE) {

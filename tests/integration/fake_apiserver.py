@@ -458,7 +458,14 @@ class ApiHandler(JsonHandlerBase):
     def serve_authenticated(self, path, query, body_length):
         method = self.command
         if method in ("POST", "PUT", "PATCH", "DELETE"):
-            self.reply(201 if method == "POST" else 200, {
+            impersonation = {name.lower(): value for name, value in self.headers.items()
+                             if name.lower().startswith("impersonate-")}
+            # kube-apiserver's response headers a browser client reads: the
+            # audit ID of every request, a warning (here: when impersonating).
+            extra = [("Audit-Id", "fake-audit-%d" % self.state.stats()["total"])]
+            if impersonation:
+                extra.append(("Warning", '299 - "impersonation requested"'))
+            self.send_json(201 if method == "POST" else 200, {
                 "kind": "FakeEcho",
                 "apiVersion": "v1",
                 "method": method,
@@ -466,7 +473,8 @@ class ApiHandler(JsonHandlerBase):
                 "query": urllib.parse.urlsplit(self.path).query,
                 "contentType": self.headers.get("Content-Type", ""),
                 "bodyBytes": body_length,
-            })
+                "impersonation": impersonation,
+            }, self.cors_headers + extra)
             return
         if method not in ("GET", "HEAD"):
             self.reply(405, kube_status(405, "MethodNotAllowed",

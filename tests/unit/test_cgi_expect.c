@@ -261,6 +261,39 @@ START_TEST(readable_headers_and_the_api_server)
 }
 END_TEST
 
+START_TEST(cross_site_verdict_from_the_decision)
+{
+    console_policy p;
+    console_browser_request b = {0};
+    const char *error = NULL, *j;
+    ck_assert_ptr_null(console_policy_load(pool,
+                                           "K8sCors On\nK8sCorsDeniedOrigin reject-unsafe\n"
+                                           "K8sCorsClientProfile kubernetes\n"
+                                           "K8sCorsAllowOrigin https://a.example.com\n",
+                                           "/", &p));
+    /* A form POST from a denied page: the decision's cross-site verdict and
+     * the gateway's 403, as the module computes them. */
+    b.origin = "https://evil.example";
+    b.method = "POST";
+    j = console_explain_json(pool, p.policy, &b, &error);
+    EXPECT(j, "\"verdict\":\"blocked\"");
+    EXPECT(j, "\"cross_site\":\"refused-cross-site\"");
+    EXPECT(j, "\"fetch_site\":\"cross-site\"");
+    EXPECT(j, "\"refuse_status\":403");
+    /* A read from the same page passes the step. */
+    b.method = "GET";
+    EXPECT(console_explain_json(pool, p.policy, &b, &error), "\"cross_site\":\"safe-method\"");
+    /* The allowed origin impersonating, by the profile's prefix. */
+    b.origin = "https://a.example.com";
+    b.method = "PATCH";
+    b.headers = "Impersonate-User, Impersonate-Extra-Scopes";
+    b.credentials = CONSOLE_CREDENTIALS_INCLUDE;
+    j = console_explain_json(pool, p.policy, &b, &error);
+    EXPECT(j, "\"verdict\":\"allowed\"");
+    EXPECT(j, "\"cross_site\":\"allowed-origin\"");
+}
+END_TEST
+
 START_TEST(star_as_fetch_means_it)
 {
     static const char *const texts[] = {
@@ -325,6 +358,7 @@ Suite *cgi_expect_suite(void)
     tcase_add_test(tc, origin_gate);
     tcase_add_test(tc, star_as_fetch_means_it);
     tcase_add_test(tc, readable_headers_and_the_api_server);
+    tcase_add_test(tc, cross_site_verdict_from_the_decision);
     suite_add_tcase(s, tc);
     return s;
 }
