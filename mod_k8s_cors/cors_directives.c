@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 
 #include "cors_directives.h"
+#include "cors_profile.h"
 
 /* On or Off into *flag; unchanged on error. */
 static const char *read_flag(const char *value, int *flag)
@@ -86,8 +87,10 @@ static const char *set_denied_origin(const cors_directive_scope *scope, int argc
         scope->policy->denied_origin = CORS_DENIED_PASS;
     else if (strcasecmp(argv[0], "reject") == 0)
         scope->policy->denied_origin = CORS_DENIED_REJECT;
+    else if (strcasecmp(argv[0], "reject-unsafe") == 0)
+        scope->policy->denied_origin = CORS_DENIED_REJECT_UNSAFE;
     else
-        return apr_psprintf(scope->pool, "\"%s\": use pass or reject", argv[0]);
+        return apr_psprintf(scope->pool, "\"%s\": use pass, reject-unsafe or reject", argv[0]);
     return NULL;
 }
 
@@ -102,6 +105,13 @@ static const char *set_denied_method_status(const cors_directive_scope *scope, i
     else
         return apr_psprintf(scope->pool, "\"%s\": use 405 or 403", argv[0]);
     return NULL;
+}
+
+static const char *set_trust_same_site(const cors_directive_scope *scope, int argc,
+                                       const char *const *argv)
+{
+    (void)argc;
+    return read_flag(argv[0], &scope->policy->trust_same_site);
 }
 
 static const char *set_strict(const cors_directive_scope *scope, int argc, const char *const *argv)
@@ -132,7 +142,15 @@ static const char *set_methods(const cors_directive_scope *scope, int argc, cons
 
 static const char *set_headers(const cors_directive_scope *scope, int argc, const char *const *argv)
 {
-    return token_list(scope, argc, argv, 1, &scope->settings->headers);
+    /* The one list that takes name prefixes (Impersonate-Extra-*). */
+    const char *text = "", *error;
+    cors_token_list *parsed;
+    for (int i = 0; i < argc; i++)
+        text = apr_pstrcat(scope->pool, text, " ", argv[i], NULL);
+    error = cors_header_list_parse(scope->pool, text, &parsed);
+    if (error == NULL)
+        scope->settings->headers = parsed;
+    return error;
 }
 
 static const char *set_expose(const cors_directive_scope *scope, int argc, const char *const *argv)
@@ -161,6 +179,16 @@ static const char *set_private_network(const cors_directive_scope *scope, int ar
 {
     (void)argc;
     return read_flag(argv[0], &scope->settings->private_network);
+}
+
+static const char *set_client_profile(const cors_directive_scope *scope, int argc,
+                                      const char *const *argv)
+{
+    const cors_client_profile *profile = cors_client_profile_find(argv[0]);
+    (void)argc;
+    if (profile == NULL)
+        return apr_psprintf(scope->pool, "\"%s\": use %s", argv[0], cors_client_profile_names());
+    return cors_client_profile_apply(scope->pool, scope->settings, profile);
 }
 
 static const char *set_rule_name(const cors_directive_scope *scope, int argc,

@@ -38,6 +38,22 @@ static void lint_settings(apr_pool_t *pool, const cors_settings *settings, const
     }
 }
 
+/* The impersonation headers a request-header list lets through, by name
+ * or prefix or `*` (which credentials turn into "any name asked for");
+ * NULL when none. */
+static const char *impersonation_granted(apr_pool_t *pool, const cors_token_list *headers)
+{
+    static const char *const names[] = {"Impersonate-User", "Impersonate-Group", "Impersonate-Uid",
+                                        "Impersonate-Extra-<key>"};
+    static const char *const probes[] = {"impersonate-user", "impersonate-group", "impersonate-uid",
+                                         "impersonate-extra-key"};
+    const char *granted = NULL;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (headers->wildcard || cors_token_list_has(headers, probes[i], strlen(probes[i])))
+            granted = granted ? apr_pstrcat(pool, granted, ", ", names[i], NULL) : names[i];
+    return granted;
+}
+
 apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy)
 {
     apr_array_header_t *out = apr_array_make(pool, 8, sizeof(cors_finding));
@@ -79,6 +95,24 @@ apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy
                     rule->source,
                     "credentials are on, so K8sCorsExposeHeaders * exposes no header to "
                     "credentialed requests (browsers read it as the name *); list the names");
+            if (rule->kind != CORS_RULE_ANY && rule->kind != CORS_RULE_NULL) {
+                const char *granted =
+                    impersonation_granted(pool, cors_effective_headers(policy, rule));
+                /* A privilege, granted on purpose (a console acting for
+                 * other users): said, but not refused under K8sCorsStrict. */
+                if (granted != NULL)
+                    cors_finding_add(
+                        out, CORS_SEVERITY_WARNING, "impersonation-with-credentials", rule->text,
+                        rule->source,
+                        apr_psprintf(pool,
+                                     "the origin may send %s with the user's credentials "
+                                     "(cookies, client certificate): any script on it can act "
+                                     "as every user the credentials may impersonate; grant "
+                                     "impersonation only to a console that needs it, or set "
+                                     "K8sCorsAllowCredentials Off for it",
+                                     granted))
+                        ->strict_exempt = 1;
+            }
         }
     }
     return out;
