@@ -236,7 +236,12 @@ class Firefox:
         page = Page(self.ws, None)
         page.call("session.new", capabilities={"alwaysMatch": {"acceptInsecureCerts": True}})
         tree = page.call("browsingContext.getTree")
-        page.context = tree["contexts"][0]["context"]
+        # A window of the session's own: the first one never has focus in
+        # headless Firefox, and without focus keyboard events miss their
+        # default actions (Enter on a button would not click it).
+        page.context = page.call("browsingContext.create", type="window")["context"]
+        page.call("browsingContext.close", context=tree["contexts"][0]["context"])
+        page.call("browsingContext.activate", context=page.context)
         page.call("session.subscribe", events=["log.entryAdded", "network.responseCompleted"])
         page.set_viewport(1400, 1000)
         return page
