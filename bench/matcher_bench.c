@@ -142,7 +142,11 @@ static long run(run_kind kind, const cors_policy *p, const char **in, const cors
     long allowed = 0;
     cors_request request = {0};
     request.method = "GET";
-    request.self_origin = "https://k8s.example.com:6443"; /* as the glue sets it */
+    /* as the glue sets it: the gateway's own name, scheme and port */
+    request.host = "k8s.example.com";
+    request.host_is_self = 1;
+    request.self_scheme = "https";
+    request.self_port = 6443;
     for (long n = 0; n < iterations; n++) {
         int i = (int)(n % INPUTS);
         const cors_rule *rule;

@@ -162,10 +162,16 @@ static unsigned rnd(unsigned n)
 
 static int unique;
 
+/* The pattern with each "%d" replaced by a fresh number (group names). */
 static const char *instantiate(const char *format)
 {
-    int id = ++unique;
-    return strstr(format, "%d") ? apr_psprintf(pool, format, id, id) : format;
+    const char *id = apr_itoa(pool, ++unique), *out = "", *mark;
+    while ((mark = strstr(format, "%d")) != NULL) {
+        out =
+            apr_pstrcat(pool, out, apr_pstrmemdup(pool, format, (size_t)(mark - format)), id, NULL);
+        format = mark + 2;
+    }
+    return apr_pstrcat(pool, out, format, NULL);
 }
 
 /* A random pattern and a text it should match. */

@@ -102,9 +102,11 @@ const char *console_policy_load(apr_pool_t *pool, const char *text, const char *
 
 /* The origin gate: 0 when the request may be answered (no Origin, the
  * gateway's own origin, or an origin the policy allows), else 403 with
- * *answer set. */
+ * *answer set. The gateway's own origins are the exported policy's
+ * K8sCorsSelfOrigin lines (the module adds its ServerName and ServerAlias
+ * names): never the Host header, which DNS rebinding controls. */
 int console_origin_gate(apr_pool_t *pool, const console_policy *policy, const char *method,
-                        const char *origin, const char *self_origin, console_answer *answer);
+                        const char *origin, console_answer *answer);
 
 /* ---- console_expect.c -------------------------------------------------------- */
 
@@ -121,7 +123,6 @@ typedef struct {
     const char *headers;      /* comma-separated header names the script sets, or NULL */
     const char *content_type; /* the Content-Type value when headers names it */
     console_credentials credentials;
-    const char *self_origin; /* the gateway's origin (same-origin requests are not CORS) */
 } console_browser_request;
 
 /* Parses "omit", "same-origin", "include". Returns 0 on success. */
@@ -205,9 +206,8 @@ const char *console_probe_exchange(apr_pool_t *pool, const console_probe_config 
 typedef struct {
     apr_pool_t *pool;
     const char *method;
-    const char *origin;      /* HTTP_ORIGIN, or NULL */
-    const char *self_origin; /* REQUEST_SCHEME://HTTP_HOST, or NULL */
-    apr_table_t *params;     /* query string (and form body) parameters */
+    const char *origin;  /* HTTP_ORIGIN, or NULL */
+    apr_table_t *params; /* query string (and form body) parameters */
     const console_policy *policy;
     char *const *envp;
     int body_fd;              /* the request body (stdin) */

@@ -45,6 +45,17 @@ static const char *request_protocol_json(const console_request *r)
     return cors_json_string(r->pool, env_of(r, "SERVER_PROTOCOL"));
 }
 
+/* The gateway's own origins, as the module exported them. */
+static const char *self_origins_json(apr_pool_t *pool, const cors_policy *policy)
+{
+    const char *out = "[";
+    for (int i = 0; policy->self_texts != NULL && i < policy->self_texts->nelts; i++)
+        out = apr_pstrcat(
+            pool, out, i ? "," : "",
+            cors_json_string(pool, APR_ARRAY_IDX(policy->self_texts, i, const char *)), NULL);
+    return apr_pstrcat(pool, out, "]", NULL);
+}
+
 console_answer console_policy_endpoint(const console_request *r)
 {
     static const char *const allowed[] = {NULL};
@@ -63,10 +74,10 @@ console_answer console_policy_endpoint(const console_request *r)
     answer.json = apr_psprintf(
         r->pool,
         "{\"path\":%s,\"policy\":%s,\"warnings\":%s,\"check\":%s,"
-        "\"console\":{\"self_origin\":%s,\"probe\":{\"url\":%s,\"error\":%s}}}",
+        "\"console\":{\"self_origins\":%s,\"probe\":{\"url\":%s,\"error\":%s}}}",
         cors_json_string(r->pool, r->policy->path), cors_json_policy(r->pool, policy),
         cors_json_findings(r->pool, cors_lint_policy(r->pool, policy), cors_policy_strict(policy)),
-        cors_json_string(r->pool, check), cors_json_string(r->pool, r->self_origin),
+        cors_json_string(r->pool, check), self_origins_json(r->pool, policy),
         cors_json_string(r->pool, target_error ? NULL : target.url),
         cors_json_string(r->pool, target_error));
     return answer;
@@ -92,7 +103,6 @@ console_answer console_explain_endpoint(const console_request *r)
         b.method = "GET";
     b.headers = apr_table_get(r->params, "headers");
     b.content_type = apr_table_get(r->params, "content_type");
-    b.self_origin = r->self_origin;
     if (console_credentials_parse(apr_table_get(r->params, "credentials"), &b.credentials) != 0)
         return console_error(r->pool, 400, "bad-parameter",
                              "credentials: omit, same-origin or include");

@@ -235,7 +235,7 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
     needs_preflight = unsafe != NULL || !safelisted_method(r->method);
 
     request.origin = r->origin;
-    request.self_origin = r->self_origin;
+    request.any_host = 1; /* same-origin: one of the exported K8sCorsSelfOrigin origins */
     request.method = r->method;
     cors_decide(policy, &request, &actual);
     reason = cors_reason_name(actual.reason);
@@ -254,7 +254,7 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
     }
     if (needs_preflight) {
         request.method = "OPTIONS";
-        request.request_method = r->method;
+        request.preflight_method = r->method;
         request.request_headers = unsafe;
         cors_decide(policy, &request, &preflight);
         failure = preflight_check(pool, &preflight, r, unsafe, include);

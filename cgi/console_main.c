@@ -20,20 +20,6 @@
 
 extern char **environ;
 
-/* The gateway's origin as the client addressed it: same-origin requests
- * carry an Origin too and are not CORS. */
-static const char *self_origin(apr_pool_t *pool)
-{
-    const char *host = getenv("HTTP_HOST"), *scheme = getenv("REQUEST_SCHEME");
-    if (host == NULL || host[0] == '\0')
-        return NULL;
-    if (scheme == NULL || scheme[0] == '\0') {
-        const char *https = getenv("HTTPS");
-        scheme = https && strcasecmp(https, "on") == 0 ? "https" : "http";
-    }
-    return apr_pstrcat(pool, scheme, "://", host, NULL);
-}
-
 static int is_form(const char *content_type)
 {
     return content_type != NULL &&
@@ -53,7 +39,6 @@ static console_answer handle(apr_pool_t *pool, size_t *content_length, size_t *c
     r.pool = pool;
     r.method = getenv("REQUEST_METHOD");
     r.origin = getenv("HTTP_ORIGIN");
-    r.self_origin = self_origin(pool);
     r.envp = environ;
     r.body_fd = STDIN_FILENO;
     r.content_type = getenv("CONTENT_TYPE");
@@ -76,7 +61,7 @@ static console_answer handle(apr_pool_t *pool, size_t *content_length, size_t *c
                                 &policy);
     if (error != NULL)
         return console_error(pool, 500, "no-policy", error);
-    if (console_origin_gate(pool, &policy, r.method, r.origin, r.self_origin, &answer) != 0)
+    if (console_origin_gate(pool, &policy, r.method, r.origin, &answer) != 0)
         return answer;
 
     if (query != NULL && (status = console_form_parse(pool, query, strlen(query), CONSOLE_QUERY_MAX,

@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: configuration parsing, as httpd's directive handlers
  * drive it: cors_policy_add_origin, cors_policy_add_pattern,
- * cors_token_list_parse, cors_policy_set_max_age, then cors_policy_check and
+ * cors_token_list_parse, cors_settings_set_max_age, then cors_policy_check and
  * a few decisions under the resulting policy. One APR pool per input,
  * destroyed at the end (so LeakSanitizer sees PCRE2 objects whose cleanup is
  * missing).
@@ -84,9 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             break;
         case 'a':
-            error = cors_policy_set_max_age(pool, policy, arg);
+            error = cors_settings_set_max_age(pool, &policy->settings, arg, NULL);
             if (error == NULL) {
-                const char *max_age = cors_policy_max_age_text(policy);
+                const char *max_age = cors_effective_max_age_text(policy, NULL);
                 FUZZ_CHECK(max_age != NULL && all_digits(max_age), "max-age \"%s\" from \"%s\"",
                            max_age ? max_age : "(null)", arg);
             }
@@ -120,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cors_request actual = {.method = "GET", .origin = queries[i]};
             cors_request preflight = {.method = "OPTIONS",
                                       .origin = queries[i],
-                                      .request_method = "GET",
+                                      .preflight_method = "GET",
                                       .request_headers = "authorization, content-type"};
             cors_decision d;
             cors_decide(policy, &actual, &d);

@@ -4,6 +4,7 @@
  * and the request and writes only *out: no allocation, no side effect.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "cors_decision.h"
 
@@ -20,13 +21,17 @@ static int check_preflight(const cors_policy *policy, const cors_rule *rule,
 {
     const char *bad;
     size_t bad_len;
-    size_t method_len = strlen(request->request_method);
+    size_t method_len = strlen(request->preflight_method);
     const char *headers = request->request_headers;
+    const cors_token_list *methods = cors_effective_methods(policy, rule);
 
-    if (!cors_is_method_token(request->request_method, method_len) ||
-        !cors_token_list_has(cors_effective_methods(policy, rule), request->request_method,
-                             method_len)) {
-        out->detail = request->request_method;
+    /* Compared byte for byte: browsers upper-case only DELETE, GET, HEAD,
+     * OPTIONS, POST and PUT, so `patch` is not `PATCH`. `*` allows every
+     * method (answered by name when credentials are on, see grant). */
+    if (!cors_is_method_token(request->preflight_method, method_len) ||
+        !(methods->wildcard ||
+          cors_token_list_has(methods, request->preflight_method, method_len))) {
+        out->detail = request->preflight_method;
         out->detail_len = method_len;
         deny(out, CORS_REASON_METHOD_NOT_ALLOWED);
         return 0;
@@ -61,8 +66,19 @@ static void grant(const cors_policy *policy, const cors_rule *rule, const cors_r
     out->allow_origin = rule->kind == CORS_RULE_ANY ? "*" : request->origin;
     out->allow_credentials = credentials ? "true" : NULL;
     if (out->kind == CORS_KIND_PREFLIGHT) {
-        out->allow_methods = cors_effective_methods(policy, rule)->joined;
-        out->allow_headers = cors_effective_headers(policy, rule)->joined;
+        const cors_token_list *methods = cors_effective_methods(policy, rule);
+        const cors_token_list *headers = cors_effective_headers(policy, rule);
+        /* Browsers read `*` as a wildcard only for requests without
+         * credentials, and as the literal name `*` for credentialed ones
+         * (Fetch, CORS-preflight fetch). A preflight does not say which it
+         * precedes, so with credentials on `*` is answered with the names
+         * asked for, already checked (Authorization only when listed). */
+        out->allow_methods =
+            methods->wildcard && credentials ? request->preflight_method : methods->joined;
+        if (!headers->wildcard || !credentials)
+            out->allow_headers = headers->joined;
+        else if (request->request_headers != NULL && request->request_headers[0] != '\0')
+            out->allow_headers = request->request_headers;
         out->max_age = cors_effective_max_age_text(policy, rule);
         if (request->request_private_network != NULL &&
             strcmp(request->request_private_network, "true") == 0 &&
@@ -73,14 +89,37 @@ static void grant(const cors_policy *policy, const cors_rule *rule, const cors_r
     }
 }
 
-static int is_same_origin(const cors_request *request, const cors_origin *origin)
+static int host_is(const cors_origin *origin, const char *host)
 {
-    cors_origin self;
-    if (request->self_origin == NULL ||
-        cors_origin_parse(request->self_origin, strlen(request->self_origin), &self) !=
-            CORS_ORIGIN_OK)
+    size_t len = strlen(host);
+    const char *own = origin->text + origin->host_off;
+    /* Both sides are lower-case (httpd lower-cases the request's host). An
+     * IPv6 literal may come without its brackets. */
+    if (len + 2 == origin->host_len && own[0] == '[') {
+        own++;
+        len = origin->host_len - 2;
+    } else if (len != origin->host_len) {
         return 0;
-    return self.len == origin->len && memcmp(self.text, origin->text, self.len) == 0;
+    }
+    return strncasecmp(own, host, len) == 0;
+}
+
+/* The Origin is the gateway's own when the request was sent to that origin
+ * (the host it names is the request's) and the configuration says the
+ * origin is the gateway's: one of the virtual host's names with the
+ * connection's scheme and port, or a K8sCorsSelfOrigin entry. */
+static int is_same_origin(const cors_policy *policy, const cors_request *request,
+                          const cors_origin *origin)
+{
+    if (!request->any_host && (request->host == NULL || !host_is(origin, request->host)))
+        return 0;
+    if (cors_policy_is_self_origin(policy, origin))
+        return 1;
+    if (request->any_host || !request->host_is_self || request->self_scheme == NULL)
+        return 0;
+    return origin->scheme_len == strlen(request->self_scheme) &&
+           memcmp(origin->text, request->self_scheme, origin->scheme_len) == 0 &&
+           origin->port == request->self_port;
 }
 
 /* A denied origin: refused at the gateway when the location rejects
@@ -108,18 +147,20 @@ void cors_decide(const cors_policy *policy, const cors_request *request, cors_de
     if (request->origin == NULL || request->origin[0] == '\0') {
         out->kind = CORS_KIND_NONE;
         out->reason = CORS_REASON_NO_ORIGIN;
+        out->vary = CORS_VARY_ACTUAL; /* the same URL answers differently with one */
         return;
     }
     origin_len = strlen(request->origin);
     out->origin_status = cors_origin_parse(request->origin, origin_len, &origin);
-    if (out->origin_status == CORS_ORIGIN_OK && is_same_origin(request, &origin)) {
+    if (out->origin_status == CORS_ORIGIN_OK && is_same_origin(policy, request, &origin)) {
         /* Browsers send Origin on same-origin POST, PUT, DELETE too: not a
          * CORS request, never refused for being one. */
         out->kind = CORS_KIND_NONE;
         out->reason = CORS_REASON_SAME_ORIGIN;
+        out->vary = CORS_VARY_ACTUAL;
         return;
     }
-    out->kind = (request->request_method != NULL && request->request_method[0] != '\0' &&
+    out->kind = (request->preflight_method != NULL && request->preflight_method[0] != '\0' &&
                  strcmp(request->method, "OPTIONS") == 0)
                     ? CORS_KIND_PREFLIGHT
                     : CORS_KIND_ACTUAL;

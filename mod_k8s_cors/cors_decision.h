@@ -40,13 +40,21 @@ typedef enum {
 typedef struct {
     const char *method;
     const char *origin;
-    const char *request_method;          /* Access-Control-Request-Method, or NULL */
+    const char *preflight_method;        /* Access-Control-Request-Method, or NULL */
     const char *request_headers;         /* Access-Control-Request-Headers, or NULL */
     const char *request_private_network; /* Access-Control-Request-Private-Network, or NULL */
-    const char *self_origin;             /* the gateway's own origin as the client addressed
-                                            it (scheme://Host), or NULL when unknown */
-    int upgrade;                         /* 1: a protocol upgrade (WebSocket: exec, attach,
-                                            port-forward), which browsers never check */
+    /* Where the request was sent, for the same-origin test. Only facts the
+     * server's configuration vouches for: a Host header that names none of
+     * the virtual host's names is never the gateway's own origin (DNS
+     * rebinding makes any name resolve to the gateway). */
+    const char *host;        /* the request's host name, lower-case, without port, or NULL */
+    int host_is_self;        /* 1: host is the virtual host's ServerName or a ServerAlias */
+    const char *self_scheme; /* the connection's scheme ("http", "https"), or NULL */
+    unsigned self_port;      /* the port the connection arrived on */
+    int any_host;            /* 1: a request as the console imagines it, to any of the
+                                gateway's own origins (K8sCorsSelfOrigin only) */
+    int upgrade;             /* 1: a protocol upgrade (WebSocket: exec, attach,
+                                port-forward), which browsers never check */
 } cors_request;
 
 typedef struct {
@@ -72,7 +80,8 @@ typedef struct {
     const char *max_age;               /* preflight only */
     const char *allow_private_network; /* preflight only, when asked and enabled */
     const char *expose_headers;        /* actual requests only */
-    const char *vary;                  /* added to Vary on every CORS response */
+    const char *vary; /* merged into Vary: "Origin" on every response in scope, more on a
+                         preflight */
 } cors_decision;
 
 /* The decision under the policy's mode and settings. Enforcement (refusals)

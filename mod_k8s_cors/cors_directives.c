@@ -6,32 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "cors_directives.h"
-
-const cors_directive_info cors_directive_table[] = {
-#define CORS_DIRECTIVE(name, args, in_section, help) {name, args, in_section, help},
-#include "cors_directive_list.h"
-#undef CORS_DIRECTIVE
-    {NULL, CORS_ARGS_ONE, 0, NULL},
-};
-
-const cors_directive_info *cors_directive_find(const char *name)
-{
-    for (const cors_directive_info *d = cors_directive_table; d->name; d++)
-        if (strcasecmp(d->name, name) == 0)
-            return d;
-    return NULL;
-}
-
-static const char *join_args(apr_pool_t *pool, int argc, const char *const *argv)
-{
-    const char *text = "";
-    for (int i = 0; i < argc; i++)
-        text = apr_pstrcat(pool, text, " ", argv[i], NULL);
-    return text;
-}
 
 static int parse_flag(const char *value, int *flag)
 {
@@ -44,39 +22,275 @@ static int parse_flag(const char *value, int *flag)
     return 1;
 }
 
-static const char *apply_setting(apr_pool_t *pool, cors_settings *settings, const char *name,
-                                 int argc, const char *const *argv, const char *source)
+/* ---- the policy's own directives ---------------------------------------------- */
+
+static const char *set_mode(const cors_directive_scope *scope, int argc, const char *const *argv)
+{
+    cors_policy *policy = scope->policy;
+    (void)argc;
+    if (strcasecmp(argv[0], "on") == 0 || strcasecmp(argv[0], "enforce") == 0)
+        policy->mode = CORS_MODE_ENFORCE;
+    else if (strcasecmp(argv[0], "report-only") == 0)
+        policy->mode = CORS_MODE_REPORT_ONLY;
+    else if (strcasecmp(argv[0], "off") == 0)
+        policy->mode = CORS_MODE_OFF;
+    else
+        return apr_psprintf(scope->pool, "\"%s\": use On (or enforce), report-only, or Off",
+                            argv[0]);
+    policy->mode_source = apr_pstrdup(scope->pool, scope->source);
+    return NULL;
+}
+
+static const char *allow_origins(const cors_directive_scope *scope, int argc,
+                                 const char *const *argv)
 {
     const char *error;
-    cors_token_list *list;
-    int flag;
-
-    if (strcasecmp(name, "K8sCorsAllowMethods") == 0 ||
-        strcasecmp(name, "K8sCorsAllowHeaders") == 0 ||
-        strcasecmp(name, "K8sCorsExposeHeaders") == 0) {
-        int methods = strcasecmp(name, "K8sCorsAllowMethods") == 0;
-        error = cors_token_list_parse(pool, join_args(pool, argc, argv), !methods, &list);
-        if (error != NULL)
+    for (int i = 0; i < argc; i++)
+        if ((error = cors_policy_add_origin(scope->pool, scope->policy, argv[i], scope->source)) !=
+            NULL)
             return error;
-        if (methods)
-            settings->methods = list;
-        else if (strcasecmp(name, "K8sCorsAllowHeaders") == 0)
-            settings->headers = list;
-        else
-            settings->expose = list;
-        return NULL;
-    }
-    if (strcasecmp(name, "K8sCorsMaxAge") == 0)
-        return cors_settings_set_max_age(pool, settings, argv[0], source);
+    return NULL;
+}
+
+static const char *allow_origin_regex(const cors_directive_scope *scope, int argc,
+                                      const char *const *argv)
+{
+    (void)argc;
+    return cors_policy_add_pattern(scope->pool, scope->policy, argv[0], scope->source);
+}
+
+static const char *allow_kube_origins(const cors_directive_scope *scope, int argc,
+                                      const char *const *argv)
+{
+    /* No argument: an empty list, as kube-apiserver's flag can be. */
+    return cors_policy_add_kube_origins(scope->pool, scope->policy, argc ? argv[0] : "",
+                                        scope->source);
+}
+
+static const char *add_self_origins(const cors_directive_scope *scope, int argc,
+                                    const char *const *argv)
+{
+    const char *error;
+    for (int i = 0; i < argc; i++)
+        if ((error = cors_policy_add_self_origin(scope->pool, scope->policy, argv[i])) != NULL)
+            return error;
+    return NULL;
+}
+
+static const char *set_denied_origin(const cors_directive_scope *scope, int argc,
+                                     const char *const *argv)
+{
+    (void)argc;
+    if (strcasecmp(argv[0], "pass") == 0)
+        scope->policy->denied_origin = CORS_DENIED_PASS;
+    else if (strcasecmp(argv[0], "reject") == 0)
+        scope->policy->denied_origin = CORS_DENIED_REJECT;
+    else
+        return apr_psprintf(scope->pool, "\"%s\": use pass or reject", argv[0]);
+    return NULL;
+}
+
+static const char *set_denied_method_status(const cors_directive_scope *scope, int argc,
+                                            const char *const *argv)
+{
+    (void)argc;
+    if (strcmp(argv[0], "405") == 0)
+        scope->policy->method_status = 405;
+    else if (strcmp(argv[0], "403") == 0)
+        scope->policy->method_status = 403;
+    else
+        return apr_psprintf(scope->pool, "\"%s\": use 405 or 403", argv[0]);
+    return NULL;
+}
+
+static const char *set_strict(const cors_directive_scope *scope, int argc, const char *const *argv)
+{
+    int flag;
+    (void)argc;
     if (!parse_flag(argv[0], &flag))
         return "use On or Off";
-    if (strcasecmp(name, "K8sCorsAllowCredentials") == 0) {
-        settings->credentials = flag;
-        settings->credentials_source = apr_pstrdup(pool, source);
-    } else {
-        settings->private_network = flag;
+    scope->policy->strict = flag;
+    return NULL;
+}
+
+/* ---- a rule's settings (the policy's defaults outside a section) -------------- */
+
+static const char *token_list(const cors_directive_scope *scope, int argc, const char *const *argv,
+                              int header_names, const cors_token_list **list)
+{
+    const char *text = "", *error;
+    cors_token_list *parsed;
+    for (int i = 0; i < argc; i++)
+        text = apr_pstrcat(scope->pool, text, " ", argv[i], NULL);
+    error = cors_token_list_parse(scope->pool, text, header_names, &parsed);
+    if (error == NULL)
+        *list = parsed;
+    return error;
+}
+
+static const char *set_methods(const cors_directive_scope *scope, int argc, const char *const *argv)
+{
+    return token_list(scope, argc, argv, 0, &scope->settings->methods);
+}
+
+static const char *set_headers(const cors_directive_scope *scope, int argc, const char *const *argv)
+{
+    return token_list(scope, argc, argv, 1, &scope->settings->headers);
+}
+
+static const char *set_expose(const cors_directive_scope *scope, int argc, const char *const *argv)
+{
+    return token_list(scope, argc, argv, 1, &scope->settings->expose);
+}
+
+static const char *set_credentials(const cors_directive_scope *scope, int argc,
+                                   const char *const *argv)
+{
+    int flag;
+    (void)argc;
+    if (!parse_flag(argv[0], &flag))
+        return "use On or Off";
+    scope->settings->credentials = flag;
+    scope->settings->credentials_source = apr_pstrdup(scope->pool, scope->source);
+    return NULL;
+}
+
+static const char *set_max_age(const cors_directive_scope *scope, int argc, const char *const *argv)
+{
+    (void)argc;
+    return cors_settings_set_max_age(scope->pool, scope->settings, argv[0], scope->source);
+}
+
+static const char *set_private_network(const cors_directive_scope *scope, int argc,
+                                       const char *const *argv)
+{
+    int flag;
+    (void)argc;
+    if (!parse_flag(argv[0], &flag))
+        return "use On or Off";
+    scope->settings->private_network = flag;
+    return NULL;
+}
+
+static const char *set_rule_name(const cors_directive_scope *scope, int argc,
+                                 const char *const *argv)
+{
+    (void)argc;
+    if (scope->section == NULL)
+        return "only valid inside <K8sCorsOrigin> or <K8sCorsOriginRegex>";
+    for (const char *p = argv[0]; *p; p++)
+        if (!apr_isalnum(*p) && *p != '_' && *p != '-' && *p != '.')
+            return "a rule name is letters, digits, '_', '-' and '.'";
+    scope->section->name = apr_pstrdup(scope->pool, argv[0]);
+    return NULL;
+}
+
+/* ---- the table ----------------------------------------------------------------- */
+
+const cors_directive_info cors_directive_table[] = {
+#define CORS_DIRECTIVE(name, args, in_section, handler, help)                                      \
+    {name, args, in_section, handler, help},
+#include "cors_directive_list.h"
+#undef CORS_DIRECTIVE
+    {NULL, CORS_ARGS_ONE, 0, NULL, NULL},
+};
+
+const cors_directive_info *cors_directive_find(const char *name)
+{
+    for (const cors_directive_info *d = cors_directive_table; d->name; d++)
+        if (strcasecmp(d->name, name) == 0)
+            return d;
+    return NULL;
+}
+
+const char *cors_origin_section_rule(apr_pool_t *pool)
+{
+    const char *rule = "only", *last = NULL;
+    for (const cors_directive_info *d = cors_directive_table; d->name; d++) {
+        if (!d->in_origin_section)
+            continue;
+        if (last != NULL)
+            rule = apr_pstrcat(pool, rule, rule[4] ? ", " : " ", last, NULL);
+        last = d->name;
+    }
+    return apr_pstrcat(pool, rule, " and ", last, NULL);
+}
+
+int cors_origin_section_is(const char *name)
+{
+    const cors_directive_info *info = cors_directive_find(name);
+    return info != NULL && info->args == CORS_ARGS_SECTION;
+}
+
+static int is_regex_section(const cors_origin_section *section)
+{
+    return strcasecmp(section->opener, "<K8sCorsOriginRegex") == 0;
+}
+
+const char *cors_origin_section_open(apr_pool_t *pool, cors_origin_section *section,
+                                     const char *opener, const char *args, const char *source)
+{
+    const char *word;
+    if (section->opener != NULL)
+        return cors_origin_section_refuse(pool, section, opener);
+    if (!cors_origin_section_is(opener))
+        return apr_pstrcat(pool, opener, "> is not a K8sCors section", NULL);
+    section->opener = apr_pstrdup(pool, opener);
+    section->values = apr_array_make(pool, 2, sizeof(const char *));
+    section->source = source;
+    section->settings = cors_settings_make(pool);
+    section->name = NULL;
+    while ((word = cors_config_word(pool, &args)) != NULL)
+        APR_ARRAY_PUSH(section->values, const char *) = word;
+    if (section->values->nelts == 0 || (is_regex_section(section) && section->values->nelts != 1)) {
+        int is_regex = is_regex_section(section);
+        apr_array_clear(section->values);
+        return apr_pstrcat(
+            pool, opener,
+            ">: ", is_regex ? "takes exactly one pattern" : "needs at least one origin", NULL);
     }
     return NULL;
+}
+
+const char *cors_origin_section_close(apr_pool_t *pool, cors_policy *policy,
+                                      cors_origin_section *section, const char *closer)
+{
+    const char *opener = section->opener;
+    if (opener == NULL)
+        return "closing a section that was not opened";
+    /* The closer names its opener: </K8sCorsOriginRegex> does not close
+     * <K8sCorsOrigin>. */
+    if (closer != NULL && strcasecmp(closer + 2, opener + 1) != 0)
+        return apr_pstrcat(pool, opener, "> closed by ", closer, ">", NULL);
+    section->opener = NULL;
+    for (int i = 0; i < section->values->nelts; i++) {
+        const char *value = APR_ARRAY_IDX(section->values, i, const char *);
+        const char *error = strcasecmp(opener, "<K8sCorsOriginRegex") == 0
+                                ? cors_policy_add_pattern_with(pool, policy, value, section->source,
+                                                               section->settings, section->name)
+                                : cors_policy_add_origin_with(pool, policy, value, section->source,
+                                                              section->settings, section->name);
+        if (error != NULL)
+            return apr_pstrcat(pool, opener, ">: ", error, NULL);
+    }
+    return NULL;
+}
+
+const char *cors_origin_section_refuse(apr_pool_t *pool, const cors_origin_section *section,
+                                       const char *directive)
+{
+    const cors_directive_info *info = cors_directive_find(directive);
+    /* Any other directive (ProxyPass, Require...) would silently apply to
+     * the whole location. */
+    if (section == NULL || section->opener == NULL || (info != NULL && info->in_origin_section))
+        return NULL;
+    return apr_pstrcat(pool, directive, " is not allowed inside ", section->opener,
+                       ">: ", cors_origin_section_rule(pool), NULL);
+}
+
+const char *cors_origin_section_unclosed(apr_pool_t *pool, const cors_origin_section *section)
+{
+    return section->opener ? apr_pstrcat(pool, section->opener, "> was not closed", NULL) : NULL;
 }
 
 const char *cors_directive_apply(apr_pool_t *pool, cors_policy *policy,
@@ -85,105 +299,27 @@ const char *cors_directive_apply(apr_pool_t *pool, cors_policy *policy,
 {
     const cors_directive_info *info = cors_directive_find(name);
     const char *error;
-    int flag;
+    cors_directive_scope scope = {pool, policy, NULL, &policy->settings, source};
 
-    if (info == NULL || info->args == CORS_ARGS_SECTION)
-        return "not a K8sCors directive";
-    if (argc == 0 && strcasecmp(name, "K8sCorsKubeAllowedOrigins") == 0)
-        return cors_policy_add_kube_origins(pool, policy, "", source); /* "": an empty list */
-    if (argc < 1 || ((info->args == CORS_ARGS_ONE || info->args == CORS_ARGS_FLAG) && argc != 1))
-        return info->args == CORS_ARGS_LIST ? "needs at least one value" : "takes one value";
-    if (section != NULL && !info->in_origin_section)
-        return "not allowed inside <K8sCorsOrigin> or <K8sCorsOriginRegex>: only "
-               "K8sCorsAllowMethods, K8sCorsAllowHeaders, K8sCorsExposeHeaders, "
-               "K8sCorsAllowCredentials, K8sCorsMaxAge, K8sCorsAllowPrivateNetwork and "
-               "K8sCorsRuleName";
-
-    if (strcasecmp(name, "K8sCorsRuleName") == 0) {
-        if (section == NULL)
-            return "only valid inside <K8sCorsOrigin> or <K8sCorsOriginRegex>";
-        for (const char *p = argv[0]; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
-                return "a rule name is letters, digits, '_', '-' and '.'";
-        section->name = apr_pstrdup(pool, argv[0]);
-        return NULL;
-    }
-    if (info->in_origin_section)
-        return apply_setting(pool, section ? section->settings : &policy->settings, name, argc,
-                             argv, source);
-
-    if (strcasecmp(name, "K8sCors") == 0) {
-        if (strcasecmp(argv[0], "on") == 0 || strcasecmp(argv[0], "enforce") == 0)
-            policy->mode = CORS_MODE_ENFORCE;
-        else if (strcasecmp(argv[0], "report-only") == 0)
-            policy->mode = CORS_MODE_REPORT_ONLY;
-        else if (strcasecmp(argv[0], "off") == 0)
-            policy->mode = CORS_MODE_OFF;
-        else
-            return apr_psprintf(pool, "\"%s\": use On (or enforce), report-only, or Off", argv[0]);
-        policy->mode_source = apr_pstrdup(pool, source);
-        return NULL;
-    }
-    if (strcasecmp(name, "K8sCorsAllowOrigin") == 0) {
-        for (int i = 0; i < argc; i++)
-            if ((error = cors_policy_add_origin(pool, policy, argv[i], source)) != NULL)
-                return error;
-        return NULL;
-    }
-    if (strcasecmp(name, "K8sCorsAllowOriginRegex") == 0)
-        return cors_policy_add_pattern(pool, policy, argv[0], source);
-    if (strcasecmp(name, "K8sCorsKubeAllowedOrigins") == 0)
-        return cors_policy_add_kube_origins(pool, policy, argv[0], source);
-    if (strcasecmp(name, "K8sCorsDeniedOrigin") == 0) {
-        if (strcasecmp(argv[0], "pass") == 0)
-            policy->denied_origin = CORS_DENIED_PASS;
-        else if (strcasecmp(argv[0], "reject") == 0)
-            policy->denied_origin = CORS_DENIED_REJECT;
-        else
-            return apr_psprintf(pool, "\"%s\": use pass or reject", argv[0]);
-        return NULL;
-    }
-    if (strcasecmp(name, "K8sCorsDeniedMethodStatus") == 0) {
-        if (strcmp(argv[0], "405") == 0)
-            policy->method_status = 405;
-        else if (strcmp(argv[0], "403") == 0)
-            policy->method_status = 403;
-        else
-            return apr_psprintf(pool, "\"%s\": use 405 or 403", argv[0]);
-        return NULL;
-    }
-    /* K8sCorsStrict */
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    policy->strict = flag;
-    return NULL;
-}
-
-const char *cors_origin_section_open(apr_pool_t *pool, const char *name, int argc,
-                                     cors_origin_section *section)
-{
-    int is_regex = strcasecmp(name, "<K8sCorsOriginRegex") == 0;
-    if (argc == 0 || (is_regex && argc != 1))
-        return is_regex ? "takes exactly one pattern" : "needs at least one origin";
-    section->settings = cors_settings_make(pool);
-    section->name = NULL;
-    return NULL;
-}
-
-const char *cors_origin_section_close(apr_pool_t *pool, cors_policy *policy, const char *name,
-                                      int argc, const char *const *argv,
-                                      const cors_origin_section *section, const char *source)
-{
-    int is_regex = strcasecmp(name, "<K8sCorsOriginRegex") == 0;
-    for (int i = 0; i < argc; i++) {
-        const char *error = is_regex
-                                ? cors_policy_add_pattern_with(pool, policy, argv[i], source,
-                                                               section->settings, section->name)
-                                : cors_policy_add_origin_with(pool, policy, argv[i], source,
-                                                              section->settings, section->name);
-        if (error != NULL)
+    if (section != NULL && section->opener != NULL) {
+        if ((error = cors_origin_section_refuse(pool, section, name)) != NULL)
             return error;
+        scope.section = section;
+        scope.settings = section->settings;
     }
-    return NULL;
+    if (info == NULL || info->apply == NULL)
+        return apr_pstrcat(pool, name, ": not a K8sCors directive", NULL);
+    switch (info->args) {
+    case CORS_ARGS_LIST:
+        error = argc < 1 ? "needs at least one value" : NULL;
+        break;
+    case CORS_ARGS_OPTIONAL:
+        error = argc > 1 ? "takes one value" : NULL;
+        break;
+    default:
+        error = argc != 1 ? "takes one value" : NULL;
+    }
+    if (error == NULL)
+        error = info->apply(&scope, argc, argv);
+    return error ? apr_pstrcat(pool, name, ": ", error, NULL) : NULL;
 }

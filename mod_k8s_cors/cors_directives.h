@@ -12,16 +12,42 @@
 #include "cors_policy.h"
 
 typedef enum {
-    CORS_ARGS_ONE,     /* exactly one argument */
-    CORS_ARGS_LIST,    /* one or more arguments */
-    CORS_ARGS_FLAG,    /* On or Off */
-    CORS_ARGS_SECTION, /* <Name args...> ... </Name> */
+    CORS_ARGS_ONE,      /* exactly one argument */
+    CORS_ARGS_OPTIONAL, /* none or one */
+    CORS_ARGS_LIST,     /* one or more arguments */
+    CORS_ARGS_FLAG,     /* On or Off */
+    CORS_ARGS_SECTION,  /* <Name args...> ... </Name> */
 } cors_args_kind;
+
+/* The <K8sCorsOrigin> or <K8sCorsOriginRegex> section being read, if any. */
+typedef struct {
+    const char *opener;         /* "<K8sCorsOrigin" as written; NULL: none is open */
+    apr_array_header_t *values; /* its origins, or its pattern */
+    const char *source;         /* where it opened */
+    cors_settings *settings;    /* the rule's own settings */
+    const char *name;           /* K8sCorsRuleName, or NULL */
+} cors_origin_section;
+
+/* Where a directive applies: the policy of its scope and, inside an origin
+ * section, that section's rule. */
+typedef struct {
+    apr_pool_t *pool;
+    cors_policy *policy;
+    cors_origin_section *section; /* NULL outside a section */
+    cors_settings *settings;      /* the section's settings, else the policy's */
+    const char *source;           /* "file:line" */
+} cors_directive_scope;
+
+/* Applies a directive whose argument count its cors_args_kind allows.
+ * Returns NULL or an error message (without the directive's name). */
+typedef const char *(*cors_directive_fn)(const cors_directive_scope *scope, int argc,
+                                         const char *const *argv);
 
 typedef struct {
     const char *name;
     cors_args_kind args;
-    int in_origin_section; /* may appear inside <K8sCorsOrigin> */
+    int in_origin_section;   /* may appear inside <K8sCorsOrigin> */
+    cors_directive_fn apply; /* NULL for the sections */
     const char *help;
 } cors_directive_info;
 
@@ -32,27 +58,44 @@ extern const cors_directive_info cors_directive_table[];
  * NULL. */
 const cors_directive_info *cors_directive_find(const char *name);
 
-/* The state of a section being read: the rule's own settings and name. */
-typedef struct {
-    cors_settings *settings;
-    const char *name;
-} cors_origin_section;
+/* What may stand inside an origin section, from cors_directive_table: "only
+ * K8sCorsAllowMethods, ... and K8sCorsRuleName". */
+const char *cors_origin_section_rule(apr_pool_t *pool);
 
-/* Applies one directive with its arguments to policy. Inside an origin
- * section, section is its state and settings directives apply to it.
- * Returns NULL or an error message (without the directive's name). */
+/* Reading K8sCors configuration, one directive or section line at a time:
+ * the module's glue (with what httpd has read), k8s-cors-lint's httpd
+ * reader and cors_policy_apply_text all read with these, so a configuration
+ * means the same and fails with the same message in each. section starts
+ * zeroed (no section open). Each returns NULL or an error message. */
+
+/* Whether name ("<K8sCorsOrigin", any case) opens an origin section. */
+int cors_origin_section_is(const char *name);
+
+/* Opens one: opener is its name with '<', args the rest of its line up to,
+ * without, the closing '>'. On error the section is open all the same, with
+ * no values, so that its closer is still recognised. */
+const char *cors_origin_section_open(apr_pool_t *pool, cors_origin_section *section,
+                                     const char *opener, const char *args, const char *source);
+
+/* Closes it with closer ("</K8sCorsOrigin", any case; NULL when httpd has
+ * matched it already) and adds its origins (or pattern) to policy with its
+ * settings. */
+const char *cors_origin_section_close(apr_pool_t *pool, cors_policy *policy,
+                                      cors_origin_section *section, const char *closer);
+
+/* NULL when directive may stand where section is (any directive outside a
+ * section; only the rule settings inside one), else why not. */
+const char *cors_origin_section_refuse(apr_pool_t *pool, const cors_origin_section *section,
+                                       const char *directive);
+
+/* At the end of the text: NULL, or the section left open. */
+const char *cors_origin_section_unclosed(apr_pool_t *pool, const cors_origin_section *section);
+
+/* Applies one directive with its arguments to policy, or inside an open
+ * section to its rule. The error names the directive. */
 const char *cors_directive_apply(apr_pool_t *pool, cors_policy *policy,
                                  cors_origin_section *section, const char *name, int argc,
                                  const char *const *argv, const char *source);
-
-/* Begins an origin section: checks its arguments. */
-const char *cors_origin_section_open(apr_pool_t *pool, const char *name, int argc,
-                                     cors_origin_section *section);
-
-/* Ends it: adds its origins (or pattern) to policy with its settings. */
-const char *cors_origin_section_close(apr_pool_t *pool, cors_policy *policy, const char *name,
-                                      int argc, const char *const *argv,
-                                      const cors_origin_section *section, const char *source);
 
 /* One word of a configuration line, as httpd's ap_getword_conf reads it:
  * quoted with " or ' (a backslash escapes the quote), or up to white space.

@@ -547,6 +547,21 @@ apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy
         }
         if (rule->settings != NULL)
             lint_settings(pool, rule->settings, rule->text, out);
+        /* `*` is a wildcard only for requests without credentials (Fetch). */
+        if (cors_effective_credentials(policy, rule)) {
+            if (cors_effective_methods(policy, rule)->wildcard ||
+                cors_effective_headers(policy, rule)->wildcard)
+                add(out, CORS_SEVERITY_INFO, "wildcard-answered-by-name", rule->text, rule->source,
+                    "credentials are on, so `*` in K8sCorsAllowMethods or K8sCorsAllowHeaders is "
+                    "answered with the method and header names each preflight asks for "
+                    "(browsers read a literal * as a name on credentialed requests); "
+                    "Authorization must still be listed by name");
+            if (cors_effective_expose(policy, rule)->wildcard)
+                add(out, CORS_SEVERITY_WARNING, "wildcard-expose-credentials", rule->text,
+                    rule->source,
+                    "credentials are on, so K8sCorsExposeHeaders * exposes no header to "
+                    "credentialed requests (browsers read it as the name *); list the names");
+        }
     }
     return out;
 }
@@ -582,4 +597,46 @@ const char *cors_finding_format(apr_pool_t *pool, const cors_finding *f, int str
     if (f->suggestion)
         line = apr_pstrcat(pool, line, "; suggested: ", f->suggestion, NULL);
     return line;
+}
+
+/* ---- the start-up check ------------------------------------------------------------- */
+
+static void check_line(apr_array_header_t *out, cors_severity severity, const char *line,
+                       const cors_finding *finding)
+{
+    cors_check_line *entry = apr_array_push(out);
+    memset(entry, 0, sizeof(*entry));
+    entry->severity = severity;
+    entry->line = line;
+    if (finding != NULL) {
+        entry->finding = *finding;
+        entry->finding.severity = severity;
+    }
+}
+
+apr_array_header_t *cors_check_section(apr_pool_t *pool, const cors_policy *own,
+                                       const cors_policy *effective, int force_strict)
+{
+    int strict = force_strict || cors_policy_strict(effective);
+    apr_array_header_t *findings = cors_lint_policy(pool, own);
+    apr_array_header_t *out = apr_array_make(pool, findings->nelts + 2, sizeof(cors_check_line));
+    const char *error;
+
+    for (int i = 0; i < findings->nelts; i++) {
+        const cors_finding *f = &APR_ARRAY_IDX(findings, i, cors_finding);
+        check_line(out, cors_finding_effective_severity(f, strict),
+                   cors_finding_format(pool, f, strict), f);
+    }
+    if (cors_policy_mode(effective) == CORS_MODE_OFF)
+        return out;
+    if ((error = cors_policy_check(pool, effective)) != NULL)
+        check_line(out, CORS_SEVERITY_ERROR, error, NULL);
+    if (!effective->has_origins)
+        check_line(out, CORS_SEVERITY_WARNING,
+                   apr_pstrcat(pool, effective->mode_source,
+                               ": K8sCors is on without any allowed origin: every cross-origin "
+                               "request is denied",
+                               NULL),
+                   NULL);
+    return out;
 }

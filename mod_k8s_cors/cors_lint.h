@@ -90,6 +90,23 @@ const char *cors_severity_name(cors_severity severity);
 /* One line: "source: severity: message (accepts ATTACKER; use SUGGESTION)". */
 const char *cors_finding_format(apr_pool_t *pool, const cors_finding *finding, int strict);
 
+/* One line of the start-up check. */
+typedef struct {
+    cors_severity severity; /* under the strictness in force */
+    const char *line;       /* as httpd logs it */
+    cors_finding finding;   /* the lint finding it reports (severity made effective); its
+                               code is NULL for a line of the cross-directive check */
+} cors_check_line;
+
+/* The start-up check of one configuration section, as httpd runs it on
+ * every section and k8s-cors-lint on every section it reads: the lint of
+ * what the section itself configures (own), under the strictness of the
+ * policy in force there (effective) or force_strict, then the checks that
+ * span directives on effective (`*` with credentials inherited, K8sCors on
+ * without origins). Returns an array of cors_check_line. */
+apr_array_header_t *cors_check_section(apr_pool_t *pool, const cors_policy *own,
+                                       const cors_policy *effective, int force_strict);
+
 /* A regular expression matching exactly text (metacharacters escaped). */
 const char *cors_regex_escape(apr_pool_t *pool, const char *text);
 

@@ -21,9 +21,9 @@
  * in order; the one difference is that a pattern that cannot match is no
  * longer run, so it cannot hit its PCRE2 limit either.
  *
- * Internal to the core and implemented in cors_policy.c, next to the code
- * that feeds it: the policy owns one matcher (cors_policy.matcher) and files
- * each pattern as it is added.
+ * Internal to the core (cors_matcher.c, with the reader in cors_pattern.c):
+ * the policy owns one matcher (cors_policy.matcher) and files each pattern
+ * as it is added.
  */
 #ifndef CORS_MATCHER_H
 #define CORS_MATCHER_H
@@ -33,6 +33,7 @@
 #include <apr_tables.h>
 
 #include "cors_origin.h"
+#include "cors_pattern.h"
 #include "cors_policy.h"
 
 typedef struct cors_matcher cors_matcher;
@@ -61,19 +62,5 @@ cors_match_result cors_matcher_match(const cors_matcher *matcher,
 cors_match_result cors_matcher_match_linear(const apr_array_header_t *patterns, const char *raw,
                                             size_t raw_len, const cors_origin *parsed,
                                             const cors_rule **rule);
-
-/* What the reader found in a whole-origin pattern, lower-cased; for tests
- * and the benchmarks. Returns 0 when the pattern is outside what the reader
- * understands (it is then always run), 1 otherwise; an empty tail or head
- * means none. */
-#define CORS_LITERAL_MAX CORS_ORIGIN_MAX_LEN
-typedef struct {
-    char tail[CORS_LITERAL_MAX];
-    size_t tail_len;
-    char head[CORS_LITERAL_MAX];
-    size_t head_len;
-} cors_pattern_literals;
-
-int cors_pattern_literals_read(const char *pattern, cors_pattern_literals *out);
 
 #endif

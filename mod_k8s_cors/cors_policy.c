@@ -2,11 +2,10 @@
  * Building, merging and matching policies. Everything that can fail fails
  * here, at configuration time, with a message that names the value.
  *
- * Matching runs the patterns through an index (cors_matcher.h, implemented
- * below) that only runs those which can match the origin.
+ * Matching runs the patterns through an index (cors_matcher.c) that only
+ * runs those which can match the origin.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,11 +234,6 @@ const char *cors_settings_set_max_age(apr_pool_t *pool, cors_settings *settings,
     return NULL;
 }
 
-const char *cors_policy_set_max_age(apr_pool_t *pool, cors_policy *policy, const char *text)
-{
-    return cors_settings_set_max_age(pool, &policy->settings, text, NULL);
-}
-
 static void settings_merge(cors_settings *merged, const cors_settings *base,
                            const cors_settings *add)
 {
@@ -285,7 +279,39 @@ cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const 
         merged->mode_source = base->mode_source;
     }
     settings_merge(&merged->settings, &base->settings, &add->settings);
+    if (add->self_origins != NULL) {
+        merged->self_origins = add->self_origins;
+        merged->self_texts = add->self_texts;
+    } else {
+        merged->self_origins = base->self_origins;
+        merged->self_texts = base->self_texts;
+    }
     return merged;
+}
+
+const char *cors_policy_add_self_origin(apr_pool_t *pool, cors_policy *policy, const char *text)
+{
+    cors_origin origin;
+    cors_origin_status status = cors_origin_parse(text, strlen(text), &origin);
+    const char *copy;
+
+    if (status != CORS_ORIGIN_OK)
+        return apr_psprintf(pool, "\"%s\" is not an origin (%s): write scheme://host[:port]", text,
+                            cors_origin_status_text(status));
+    if (policy->self_origins == NULL) {
+        policy->self_origins = cors_strset_make(pool);
+        policy->self_texts = apr_array_make(pool, 2, sizeof(const char *));
+    }
+    copy = apr_pstrmemdup(pool, origin.text, origin.len);
+    if (cors_strset_add(policy->self_origins, origin.text, origin.len, copy) == NULL)
+        APR_ARRAY_PUSH(policy->self_texts, const char *) = copy;
+    return NULL;
+}
+
+int cors_policy_is_self_origin(const cors_policy *policy, const cors_origin *origin)
+{
+    return policy->self_origins != NULL &&
+           cors_strset_get(policy->self_origins, origin->text, origin->len) != NULL;
 }
 
 static const char *wildcard_credentials_error(apr_pool_t *pool, const cors_policy *policy,
@@ -352,31 +378,6 @@ int cors_effective_private_network(const cors_policy *policy, const cors_rule *r
     return EFFECTIVE(policy, rule, private_network, CORS_UNSET) == 1;
 }
 
-const cors_token_list *cors_policy_methods(const cors_policy *policy)
-{
-    return cors_effective_methods(policy, NULL);
-}
-
-const cors_token_list *cors_policy_headers(const cors_policy *policy)
-{
-    return cors_effective_headers(policy, NULL);
-}
-
-const cors_token_list *cors_policy_expose(const cors_policy *policy)
-{
-    return cors_effective_expose(policy, NULL);
-}
-
-int cors_policy_credentials(const cors_policy *policy)
-{
-    return cors_effective_credentials(policy, NULL);
-}
-
-const char *cors_policy_max_age_text(const cors_policy *policy)
-{
-    return cors_effective_max_age_text(policy, NULL);
-}
-
 cors_mode cors_policy_mode(const cors_policy *policy)
 {
     return policy->mode != CORS_UNSET ? (cors_mode)policy->mode : CORS_MODE_OFF;
@@ -400,610 +401,10 @@ int cors_policy_strict(const cors_policy *policy)
 
 int cors_method_allowed(const cors_token_list *methods, const char *method, size_t len)
 {
-    if (cors_token_list_has(methods, method, len))
+    if (methods->wildcard || cors_token_list_has(methods, method, len))
         return 1;
     return len == 4 && memcmp(method, "HEAD", 4) == 0 && cors_token_list_has(methods, "GET", 3);
 }
-
-/* ==== the pattern index (cors_matcher.h) =====================================
- * Built at configuration time as patterns are added, read-only afterwards;
- * matching never allocates and touches only the stack. */
-
-/* ---- reading a pattern's literal head and tail ------------------------------
- * A whole-origin pattern is compiled PCRE2_ANCHORED | PCRE2_ENDANCHORED, so
- * a match covers the whole subject: when the pattern ends with unquantified
- * literal characters outside any group, every subject it matches ends with
- * them, and likewise for the start. Only constructs whose extent is known
- * exactly are stepped over; anything else makes the reader give up. */
-
-static char fold(unsigned char c)
-{
-    return (char)((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
-}
-
-static int is_alnum(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-typedef enum {
-    TOK_LITERAL, /* one character matched as itself (modulo (?i)) */
-    TOK_OTHER,   /* anything else: class, escape, group boundary, assertion, dot */
-    TOK_QUANT,   /* a quantifier: the atom before it is optional or repeated */
-    TOK_DOLLAR,  /* `$`: zero-width at the end of the subject (PCRE2_DOLLAR_ENDONLY) */
-    TOK_GIVE_UP, /* outside what the reader understands */
-} token;
-
-/* From p[*i] == open, past the matching close; the text between may hold
- * no structure (an escape's argument, a quantifier's bounds). */
-static int skip_delimited(const char *p, size_t *i, char close)
-{
-    size_t j = *i + 1;
-    for (; p[j] != '\0' && p[j] != close; j++)
-        if (p[j] == '(' || p[j] == ')' || p[j] == '[' || p[j] == ']' || p[j] == '|' || p[j] == '\\')
-            return 0;
-    if (p[j] == '\0')
-        return 0;
-    *i = j + 1;
-    return 1;
-}
-
-/* PCRE2's check_posix_syntax: from p[i] == '[' followed by ':', '.' or '=',
- * the position of the terminator (":]" ...) or 0 when this is no POSIX
- * class (the '[' is then an ordinary class member). */
-static size_t posix_end(const char *p, size_t i)
-{
-    char terminator = p[i + 1];
-    for (size_t j = i + 2; p[j] != '\0'; j++) {
-        if (p[j] == '\\' && (p[j + 1] == ']' || p[j + 1] == '\\'))
-            j++;
-        else if ((p[j] == '[' && p[j + 1] == terminator) || p[j] == ']')
-            return 0;
-        else if (p[j] == terminator && p[j + 1] == ']')
-            return j;
-    }
-    return 0;
-}
-
-/* From p[*i] == '[', past the class's closing ']'. */
-static int skip_class(const char *p, size_t *i)
-{
-    size_t j = *i + 1;
-    if (p[j] == '^')
-        j++;
-    if (p[j] == ']') /* a leading ']' is a member */
-        j++;
-    for (;;) {
-        if (p[j] == '\0')
-            return 0;
-        if (p[j] == '\\') {
-            if (p[j + 1] == '\0' || p[j + 1] == 'Q')
-                return 0;
-            if (p[j + 1] == 'c' && p[j + 2] == '\0')
-                return 0;
-            j += p[j + 1] == 'c' ? 3 : 2; /* \c takes one more character */
-            continue;
-        }
-        if (p[j] == '[' && (p[j + 1] == ':' || p[j + 1] == '.' || p[j + 1] == '=')) {
-            size_t end = posix_end(p, j);
-            j = end ? end + 2 : j + 1;
-            continue;
-        }
-        if (p[j] == ']') {
-            *i = j + 1;
-            return 1;
-        }
-        j++;
-    }
-}
-
-/* A backslash sequence at p[*i]. */
-static token read_escape(const char *p, size_t *i, unsigned char *literal)
-{
-    unsigned char c = (unsigned char)p[*i + 1];
-    if (c == '\0' || c == 'Q')
-        return TOK_GIVE_UP;
-    if (!is_alnum(c)) { /* an escaped punctuation character is itself */
-        *literal = c;
-        *i += 2;
-        return TOK_LITERAL;
-    }
-    if (c == 'c') { /* \cX: one more character, whatever it is */
-        if (p[*i + 2] == '\0')
-            return TOK_GIVE_UP;
-        *i += 3;
-        return TOK_OTHER;
-    }
-    *i += 2;
-    /* Arguments: \x{..} \o{..} \p{..} \g{..} \k<..> \g'..' \x41 \12 \g-1 ...
-     * Swallowing letters and digits that were in fact literals only
-     * shortens what the reader returns. */
-    if (p[*i] == '{')
-        return skip_delimited(p, i, '}') ? TOK_OTHER : TOK_GIVE_UP;
-    if ((c == 'k' || c == 'g') && (p[*i] == '<' || p[*i] == '\''))
-        return skip_delimited(p, i, p[*i] == '<' ? '>' : '\'') ? TOK_OTHER : TOK_GIVE_UP;
-    if (c == 'g' && (p[*i] == '+' || p[*i] == '-'))
-        (*i)++;
-    while (is_alnum((unsigned char)p[*i]) || p[*i] == '_')
-        (*i)++;
-    return TOK_OTHER;
-}
-
-/* An opening parenthesis at p[*i]. */
-static token read_group(const char *p, size_t *i)
-{
-    if (p[*i + 1] == '*') /* verbs, (*ACCEPT) first: they decide where a match ends */
-        return TOK_GIVE_UP;
-    if (p[*i + 1] == '?') {
-        size_t j = *i + 2;
-        int extended = 0;
-        if (p[j] == '#' || p[j] == 'C') /* comments and callouts hold free text */
-            return TOK_GIVE_UP;
-        for (; p[j] != '\0' && strchr("imnsxUJar^-", p[j]) != NULL; j++)
-            extended |= p[j] == 'x';
-        if (extended && (p[j] == ')' || p[j] == ':')) /* whitespace and # comments */
-            return TOK_GIVE_UP;
-    }
-    (*i)++;
-    return TOK_OTHER;
-}
-
-static token next_token(const char *p, size_t *i, int *depth, unsigned char *literal)
-{
-    unsigned char c = (unsigned char)p[*i];
-    switch (c) {
-    case '\\':
-        return read_escape(p, i, literal);
-    case '[':
-        return skip_class(p, i) ? TOK_OTHER : TOK_GIVE_UP;
-    case '(':
-        (*depth)++;
-        return read_group(p, i);
-    case ')':
-        (*i)++;
-        return --(*depth) < 0 ? TOK_GIVE_UP : TOK_OTHER;
-    case '|':
-        (*i)++;
-        return *depth == 0 ? TOK_GIVE_UP : TOK_OTHER;
-    case '*':
-    case '+':
-    case '?':
-        (*i)++;
-        return TOK_QUANT;
-    case '{': {
-        /* {n}, {n,}, {n,m} (and, in later PCRE2, {,m} and spaces) are
-         * quantifiers; any other '{' is a literal, counted as OTHER. */
-        size_t j = *i + 1;
-        while ((p[j] >= '0' && p[j] <= '9') || p[j] == ',' || p[j] == ' ')
-            j++;
-        if (p[j] == '}') {
-            *i = j + 1;
-            return TOK_QUANT;
-        }
-        (*i)++;
-        return TOK_OTHER;
-    }
-    case '$':
-        (*i)++;
-        return TOK_DOLLAR;
-    case '.':
-    case '^':
-        (*i)++;
-        return TOK_OTHER;
-    default:
-        *literal = c;
-        (*i)++;
-        return TOK_LITERAL;
-    }
-}
-
-/* Start-of-pattern items: limits, optimisations, newline conventions. They
- * never change which subjects match (the subject holds no newline). */
-static int skip_start_items(const char *p, size_t *i)
-{
-    static const char *const items[] = {
-        "LIMIT_DEPTH=",
-        "LIMIT_HEAP=",
-        "LIMIT_MATCH=",
-        "LIMIT_RECURSION=",
-        "NOTEMPTY",
-        "NOTEMPTY_ATSTART",
-        "NO_AUTO_POSSESS",
-        "NO_DOTSTAR_ANCHOR",
-        "NO_JIT",
-        "NO_START_OPT",
-        "CR",
-        "LF",
-        "CRLF",
-        "ANYCRLF",
-        "ANY",
-        "NUL",
-        "BSR_ANYCRLF",
-        "BSR_UNICODE",
-    };
-    while (p[*i] == '(' && p[*i + 1] == '*') {
-        size_t j = *i + 2, name_len;
-        int known = 0;
-        while ((p[j] >= 'A' && p[j] <= 'Z') || p[j] == '_')
-            j++;
-        if (p[j] == '=') {
-            j++;
-            if (p[j] < '0' || p[j] > '9')
-                return 0;
-            while (p[j] >= '0' && p[j] <= '9')
-                j++;
-        }
-        if (p[j] != ')')
-            return 0;
-        name_len = j - (*i + 2);
-        for (size_t k = 0; k < sizeof(items) / sizeof(items[0]); k++) {
-            size_t item_len = strlen(items[k]);
-            if (items[k][item_len - 1] == '='
-                    ? name_len > item_len && memcmp(p + *i + 2, items[k], item_len) == 0
-                    : name_len == item_len && memcmp(p + *i + 2, items[k], item_len) == 0)
-                known = 1;
-        }
-        if (!known)
-            return 0;
-        *i = j + 1;
-    }
-    return 1;
-}
-
-int cors_pattern_literals_read(const char *pattern, cors_pattern_literals *out)
-{
-    size_t i = 0;
-    int depth = 0, head_open = 1, dollar = 0;
-
-    out->tail_len = 0;
-    out->head_len = 0;
-    if (!skip_start_items(pattern, &i))
-        goto give_up;
-    while (pattern[i] != '\0') {
-        unsigned char literal = 0;
-        size_t start = i;
-        token t = next_token(pattern, &i, &depth, &literal);
-        if (t == TOK_GIVE_UP)
-            goto give_up;
-        if (t == TOK_LITERAL && depth > 0)
-            t = TOK_OTHER;
-        if (t == TOK_DOLLAR && depth > 0)
-            t = TOK_OTHER;
-
-        /* The head: literals from the start, up to the first anything else. */
-        if (head_open) {
-            if (t == TOK_LITERAL) {
-                if (out->head_len < CORS_LITERAL_MAX)
-                    out->head[out->head_len++] = fold(literal);
-                else
-                    head_open = 0;
-            } else if (t == TOK_OTHER && out->head_len == 0 && pattern[start] == '^' &&
-                       i == start + 1) {
-                /* a leading ^ is redundant with PCRE2_ANCHORED */
-            } else {
-                if (t == TOK_QUANT && out->head_len > 0)
-                    out->head_len--; /* the quantified literal is not required */
-                head_open = 0;
-            }
-        }
-
-        /* The tail: literals since the last anything else; `$` may follow. */
-        if (t == TOK_LITERAL) {
-            if (dollar)
-                out->tail_len = 0;
-            dollar = 0;
-            if (out->tail_len == CORS_LITERAL_MAX) { /* keep the last characters */
-                memmove(out->tail, out->tail + 1, CORS_LITERAL_MAX - 1);
-                out->tail_len--;
-            }
-            out->tail[out->tail_len++] = fold(literal);
-        } else if (t == TOK_DOLLAR) {
-            dollar = 1;
-        } else {
-            out->tail_len = 0;
-            dollar = 0;
-        }
-    }
-    if (depth != 0)
-        goto give_up;
-    return 1;
-
-give_up:
-    out->tail_len = 0;
-    out->head_len = 0;
-    return 0;
-}
-
-/* ---- the index ---------------------------------------------------------------- */
-
-typedef struct {
-    uint64_t hash;
-    const char *tail; /* NULL: empty slot */
-    size_t len;
-    apr_array_header_t *positions; /* int, ascending */
-} bucket;
-
-typedef struct {
-    const char *head; /* a whole-origin pattern's literal head, folded, or NULL */
-    size_t head_len;
-} pattern_info;
-
-struct cors_matcher {
-    apr_pool_t *pool;
-    int count;
-    bucket *buckets;
-    size_t capacity; /* a power of two */
-    size_t used;
-    unsigned char tail_lengths[CORS_LITERAL_MAX + 1]; /* 1: some tail is this long */
-    size_t max_tail;
-    apr_array_header_t *always; /* int: positions run on every request, ascending */
-    apr_array_header_t *info;   /* pattern_info, by position */
-};
-
-#define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME  1099511628211ULL
-
-/* The hash of a tail, read from its last character backwards, so the hash
- * of every tail of a subject comes out of one backward pass. */
-static uint64_t tail_hash(const char *tail, size_t len)
-{
-    uint64_t h = FNV_OFFSET;
-    for (size_t i = len; i-- > 0;) {
-        h ^= (unsigned char)tail[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
-
-static int folded_equal(const char *folded, const char *text, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (folded[i] != fold((unsigned char)text[i]))
-            return 0;
-    return 1;
-}
-
-static bucket *find_bucket(bucket *buckets, size_t capacity, uint64_t hash, const char *text,
-                           size_t len)
-{
-    size_t mask = capacity - 1;
-    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask) {
-        bucket *b = &buckets[i];
-        if (b->tail == NULL ||
-            (b->hash == hash && b->len == len && folded_equal(b->tail, text, len)))
-            return b;
-    }
-}
-
-static void grow(cors_matcher *m)
-{
-    size_t capacity = m->capacity * 2;
-    bucket *buckets = apr_pcalloc(m->pool, capacity * sizeof(bucket));
-    for (size_t i = 0; i < m->capacity; i++)
-        if (m->buckets[i].tail != NULL)
-            *find_bucket(buckets, capacity, m->buckets[i].hash, m->buckets[i].tail,
-                         m->buckets[i].len) = m->buckets[i];
-    m->buckets = buckets;
-    m->capacity = capacity;
-}
-
-cors_matcher *cors_matcher_make(apr_pool_t *pool)
-{
-    cors_matcher *m = apr_pcalloc(pool, sizeof(*m));
-    m->pool = pool;
-    m->capacity = 16;
-    m->buckets = apr_pcalloc(pool, m->capacity * sizeof(bucket));
-    m->always = apr_array_make(pool, 4, sizeof(int));
-    m->info = apr_array_make(pool, 4, sizeof(pattern_info));
-    return m;
-}
-
-static void file_by_tail(cors_matcher *m, const char *tail, size_t len, int position)
-{
-    uint64_t hash = tail_hash(tail, len);
-    bucket *b = find_bucket(m->buckets, m->capacity, hash, tail, len);
-    if (b->tail == NULL) {
-        if ((m->used + 1) * 2 > m->capacity) {
-            grow(m);
-            b = find_bucket(m->buckets, m->capacity, hash, tail, len);
-        }
-        b->hash = hash;
-        b->tail = apr_pstrmemdup(m->pool, tail, len);
-        b->len = len;
-        b->positions = apr_array_make(m->pool, 1, sizeof(int));
-        m->used++;
-        m->tail_lengths[len] = 1;
-        if (len > m->max_tail)
-            m->max_tail = len;
-    }
-    APR_ARRAY_PUSH(b->positions, int) = position;
-}
-
-void cors_matcher_add(cors_matcher *m, const cors_rule *rule, int position)
-{
-    pattern_info *info = apr_array_push(m->info);
-    cors_pattern_literals literals;
-
-    info->head = NULL;
-    info->head_len = 0;
-    m->count++;
-    if (position != m->count - 1) {
-        /* Not fed in order: make the index unusable rather than wrong. */
-        m->count = -1;
-        return;
-    }
-    /* Kube entries search the raw value, unanchored: always run. */
-    if (rule->kind != CORS_RULE_REGEX || !cors_pattern_literals_read(rule->text, &literals)) {
-        APR_ARRAY_PUSH(m->always, int) = position;
-        return;
-    }
-    if (literals.head_len > 0) {
-        info->head = apr_pstrmemdup(m->pool, literals.head, literals.head_len);
-        info->head_len = literals.head_len;
-    }
-    if (literals.tail_len > 0)
-        file_by_tail(m, literals.tail, literals.tail_len, position);
-    else
-        APR_ARRAY_PUSH(m->always, int) = position;
-}
-
-int cors_matcher_count(const cors_matcher *m)
-{
-    return m->count;
-}
-
-/* ---- matching ------------------------------------------------------------------ */
-
-/* Origin values kube-apiserver would still feed to its regexes although
- * they are no origin (no scheme, a path...). Lists, control bytes and
- * over-long values never reach a pattern: httpd merges repeated Origin
- * headers into "a, b", which an unanchored search would happily match. */
-static int kube_may_look_at(const char *raw, size_t raw_len, const cors_origin *parsed)
-{
-    cors_origin scratch;
-    if (parsed != NULL)
-        return 1;
-    switch (cors_origin_parse(raw, raw_len, &scratch)) {
-    case CORS_ORIGIN_BAD_SCHEME:
-    case CORS_ORIGIN_BAD_HOST:
-    case CORS_ORIGIN_BAD_PORT:
-    case CORS_ORIGIN_PATH:
-    case CORS_ORIGIN_USERINFO:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-typedef struct {
-    const char *raw;
-    size_t raw_len;
-    const cors_origin *parsed;
-    int kube_ok; /* -1: not computed yet */
-    cors_match_result result;
-    const cors_rule **rule;
-} match_state;
-
-/* Runs one pattern as cors_policy_match_raw always has. Returns 1 when it
- * matched (*s->rule is then the pattern). */
-static int try_pattern(match_state *s, const cors_rule *candidate)
-{
-    cors_regex_result matched;
-    if (candidate->kind == CORS_RULE_KUBE) {
-        if (s->kube_ok < 0)
-            s->kube_ok = kube_may_look_at(s->raw, s->raw_len, s->parsed);
-        if (!s->kube_ok)
-            return 0;
-        matched = cors_regex_match(candidate->regex, s->raw, s->raw_len);
-    } else {
-        if (s->parsed == NULL)
-            return 0;
-        matched = cors_regex_match(candidate->regex, s->parsed->text, s->parsed->len);
-    }
-    switch (matched) {
-    case CORS_REGEX_MATCH:
-        *s->rule = candidate;
-        s->result = CORS_MATCH_RULE;
-        return 1;
-    case CORS_REGEX_NOMATCH:
-        break;
-    case CORS_REGEX_LIMIT:
-    case CORS_REGEX_ERROR:
-        /* Never a match; remembered so the denial says why. A later
-         * pattern may still allow the origin on its own merits. */
-        s->result = CORS_MATCH_LIMIT;
-        *s->rule = candidate;
-        break;
-    }
-    return 0;
-}
-
-cors_match_result cors_matcher_match_linear(const apr_array_header_t *patterns, const char *raw,
-                                            size_t raw_len, const cors_origin *parsed,
-                                            const cors_rule **rule)
-{
-    match_state s = {raw, raw_len, parsed, -1, CORS_MATCH_NONE, rule};
-    *rule = NULL;
-    for (int i = 0; i < patterns->nelts; i++)
-        if (try_pattern(&s, APR_ARRAY_IDX(patterns, i, const cors_rule *)))
-            break;
-    return s.result;
-}
-
-/* Candidate lists merged by position; more than this many tails of one
- * origin filed at once (one per distinct tail length) is implausible, and
- * then the patterns are simply all run. */
-#define MAX_LISTS 32
-
-typedef struct {
-    const int *next;
-    const int *end;
-} cursor;
-
-cors_match_result cors_matcher_match(const cors_matcher *m, const apr_array_header_t *patterns,
-                                     const char *raw, size_t raw_len, const cors_origin *parsed,
-                                     const cors_rule **rule)
-{
-    match_state s = {raw, raw_len, parsed, -1, CORS_MATCH_NONE, rule};
-    cursor lists[MAX_LISTS];
-    int n_lists = 0;
-    const pattern_info *info = (const pattern_info *)m->info->elts;
-
-    *rule = NULL;
-    if (m->always->nelts > 0) {
-        lists[n_lists].next = (const int *)m->always->elts;
-        lists[n_lists].end = lists[n_lists].next + m->always->nelts;
-        n_lists++;
-    }
-    if (parsed != NULL && m->used > 0) {
-        /* Every tail of the origin whose length is in use: one backward
-         * pass (folded, although a normalized origin is lower-case). */
-        const char *text = parsed->text;
-        size_t len = parsed->len, longest = len < m->max_tail ? len : m->max_tail;
-        uint64_t h = FNV_OFFSET;
-        for (size_t n = 1; n <= longest; n++) {
-            const bucket *b;
-            unsigned c = (unsigned char)text[len - n];
-            c += (unsigned)(c - 'A' < 26u) << 5;
-            h ^= c;
-            h *= FNV_PRIME;
-            if (!m->tail_lengths[n])
-                continue;
-            b = find_bucket(m->buckets, m->capacity, h, text + len - n, n);
-            if (b->tail == NULL)
-                continue;
-            if (n_lists == MAX_LISTS)
-                return cors_matcher_match_linear(patterns, raw, raw_len, parsed, rule);
-            lists[n_lists].next = (const int *)b->positions->elts;
-            lists[n_lists].end = lists[n_lists].next + b->positions->nelts;
-            n_lists++;
-        }
-    }
-
-    /* The candidates in configuration order: a position is in one list. */
-    for (;;) {
-        int best = -1, position = 0;
-        const cors_rule *candidate;
-        for (int k = 0; k < n_lists; k++)
-            if (lists[k].next < lists[k].end && (best < 0 || *lists[k].next < position)) {
-                best = k;
-                position = *lists[k].next;
-            }
-        if (best < 0)
-            break;
-        lists[best].next++;
-        candidate = APR_ARRAY_IDX(patterns, position, const cors_rule *);
-        if (candidate->kind == CORS_RULE_REGEX && parsed != NULL &&
-            (info[position].head_len > parsed->len ||
-             !folded_equal(info[position].head, parsed->text, info[position].head_len)))
-            continue; /* cannot match: its literal head is not the origin's */
-        if (try_pattern(&s, candidate))
-            break;
-    }
-    return s.result;
-}
-
-/* ==== matching ============================================================== */
 
 cors_match_result cors_policy_match_raw(const cors_policy *policy, const char *raw, size_t raw_len,
                                         const cors_origin *parsed, const cors_rule **rule)

@@ -98,6 +98,13 @@ typedef struct cors_policy {
     int rule_count;
 
     cors_settings settings; /* the location's; rules inherit from it */
+
+    /* K8sCorsSelfOrigin: origins that are the gateway's own besides the
+     * virtual host's names (a TLS terminator or a load balancer in front).
+     * Like the origin rules, a level that names any replaces the inherited
+     * ones. */
+    cors_strset *self_origins;      /* normalized origin -> its text as configured */
+    apr_array_header_t *self_texts; /* const char *, normalized, in configuration order */
 } cors_policy;
 
 cors_policy *cors_policy_make(apr_pool_t *pool);
@@ -113,6 +120,13 @@ const char *cors_policy_add_origin_with(apr_pool_t *pool, cors_policy *policy, c
                                         const char *name);
 const char *cors_policy_add_origin(apr_pool_t *pool, cors_policy *policy, const char *text,
                                    const char *source);
+
+/* Adds one K8sCorsSelfOrigin origin (a serialized origin: not `*`, `null`
+ * or a pattern). Returns NULL or an error message. */
+const char *cors_policy_add_self_origin(apr_pool_t *pool, cors_policy *policy, const char *text);
+
+/* 1 if origin (normalized) is one of the policy's K8sCorsSelfOrigin origins. */
+int cors_policy_is_self_origin(const cors_policy *policy, const cors_origin *origin);
 
 /* Adds one whole-origin regular expression. Returns NULL or an error. */
 const char *cors_policy_add_pattern_with(apr_pool_t *pool, cors_policy *policy, const char *pattern,
@@ -131,7 +145,6 @@ const char *cors_policy_add_kube_origins(apr_pool_t *pool, cors_policy *policy,
 /* Sets max-age from text (decimal seconds). Returns NULL or an error. */
 const char *cors_settings_set_max_age(apr_pool_t *pool, cors_settings *settings, const char *text,
                                       const char *source);
-const char *cors_policy_set_max_age(apr_pool_t *pool, cors_policy *policy, const char *text);
 
 /* A new policy: add's fields where set, base's otherwise. */
 cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const cors_policy *add);
@@ -150,13 +163,7 @@ int cors_effective_credentials(const cors_policy *policy, const cors_rule *rule)
 const char *cors_effective_max_age_text(const cors_policy *policy, const cors_rule *rule);
 int cors_effective_private_network(const cors_policy *policy, const cors_rule *rule);
 
-/* The location's effective values (rule NULL). */
-const cors_token_list *cors_policy_methods(const cors_policy *policy);
-const cors_token_list *cors_policy_headers(const cors_policy *policy);
-const cors_token_list *cors_policy_expose(const cors_policy *policy);
-int cors_policy_credentials(const cors_policy *policy);
-const char *cors_policy_max_age_text(const cors_policy *policy);
-
+/* The policy's own settings, defaults filled in. */
 cors_mode cors_policy_mode(const cors_policy *policy);
 cors_denied_action cors_policy_denied_origin(const cors_policy *policy);
 int cors_policy_method_status(const cors_policy *policy);

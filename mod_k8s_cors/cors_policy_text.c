@@ -120,6 +120,10 @@ const char *cors_policy_to_directives(apr_pool_t *pool, const cors_policy *polic
     if (policy->strict != CORS_UNSET)
         out = apr_pstrcat(pool, out, "K8sCorsStrict ", policy->strict ? "On\n" : "Off\n", NULL);
     out = apr_pstrcat(pool, out, settings_lines(pool, &policy->settings, ""), NULL);
+    for (int i = 0; policy->self_texts != NULL && i < policy->self_texts->nelts; i++)
+        out = apr_pstrcat(pool, out, "K8sCorsSelfOrigin ",
+                          quoted(pool, APR_ARRAY_IDX(policy->self_texts, i, const char *)), "\n",
+                          NULL);
     for (int i = 0; policy->has_origins && i < policy->rules->nelts; i++)
         out = apr_pstrcat(
             pool, out, rule_lines(pool, APR_ARRAY_IDX(policy->rules, i, const cors_rule *)), NULL);
@@ -128,9 +132,8 @@ const char *cors_policy_to_directives(apr_pool_t *pool, const cors_policy *polic
 
 const char *cors_policy_apply_text(apr_pool_t *pool, cors_policy *policy, const char *text)
 {
-    const char *source = "(policy)", *section_name = NULL, *section_source = NULL;
-    apr_array_header_t *section_args = NULL;
-    cors_origin_section section;
+    const char *source = "(policy)";
+    cors_origin_section section = {0};
     char *copy = apr_pstrdup(pool, text), *line, *next;
     int number = 0;
 
@@ -149,38 +152,31 @@ const char *cors_policy_apply_text(apr_pool_t *pool, cors_policy *policy, const 
         }
         if (*line == '\0' || *line == '#')
             continue;
-        if (strncasecmp(line, "</K8sCorsOrigin", 15) == 0) {
-            if (section_name == NULL)
-                return apr_psprintf(pool, "%d: closing a section that was not opened", number);
-            error = cors_origin_section_close(pool, policy, section_name, section_args->nelts,
-                                              (const char *const *)section_args->elts, &section,
-                                              section_source);
-            section_name = NULL;
+        if (strncmp(line, "</", 2) == 0) {
+            size_t name_len = 2 + strcspn(line + 2, " \t>");
+            const char *after = line + name_len + strspn(line + name_len, " \t");
+            if (*after != '>')
+                return apr_psprintf(pool, "%d: malformed section", number);
+            error = cors_origin_section_close(pool, policy, &section,
+                                              apr_pstrmemdup(pool, line, name_len));
         } else if (line[0] == '<') {
             char *close = strrchr(line, '>');
             size_t name_len = strcspn(line, " \t>");
-            if (close == NULL || section_name != NULL)
+            if (close == NULL)
                 return apr_psprintf(pool, "%d: malformed section", number);
             *close = '\0';
-            section_name = apr_pstrmemdup(pool, line, name_len);
-            section_source = source;
-            section_args = apr_array_make(pool, 2, sizeof(const char *));
-            rest = line + name_len;
-            while ((word = cors_config_word(pool, &rest)) != NULL)
-                APR_ARRAY_PUSH(section_args, const char *) = word;
-            error = cors_origin_section_open(pool, section_name, section_args->nelts, &section);
+            error = cors_origin_section_open(pool, &section, apr_pstrmemdup(pool, line, name_len),
+                                             line + name_len, source);
         } else {
             rest = line;
             name = cors_config_word(pool, &rest);
             while ((word = cors_config_word(pool, &rest)) != NULL)
                 APR_ARRAY_PUSH(args, const char *) = word;
-            error = cors_directive_apply(pool, policy, section_name ? &section : NULL, name,
-                                         args->nelts, (const char *const *)args->elts, source);
-            if (error != NULL)
-                error = apr_pstrcat(pool, name, ": ", error, NULL);
+            error = cors_directive_apply(pool, policy, &section, name, args->nelts,
+                                         (const char *const *)args->elts, source);
         }
         if (error != NULL)
             return apr_psprintf(pool, "%d: %s", number, error);
     }
-    return section_name ? "unterminated section" : NULL;
+    return cors_origin_section_unclosed(pool, &section);
 }

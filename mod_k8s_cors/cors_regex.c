@@ -18,7 +18,6 @@ struct cors_regex {
     pcre2_code *code;
     pcre2_match_context *limits;
     const char *pattern;
-    int jit;
 };
 
 /* One match-data block per thread, reused for every match: matching then
@@ -94,7 +93,7 @@ static const char *compile(apr_pool_t *pool, const char *pattern, uint32_t optio
     pcre2_set_heap_limit(re->limits, CORS_REGEX_HEAP_LIMIT_KIB);
     /* JIT is an optimisation: without it (no JIT support on this CPU, or
      * memory refused) the interpreter gives the same answers. */
-    re->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
     apr_pool_cleanup_register(pool, re, regex_cleanup, apr_pool_cleanup_null);
     *out = re;
     return NULL;
@@ -136,9 +135,4 @@ cors_regex_result cors_regex_match(const cors_regex *re, const char *subject, si
 const char *cors_regex_pattern(const cors_regex *re)
 {
     return re->pattern;
-}
-
-int cors_regex_is_jit(const cors_regex *re)
-{
-    return re->jit;
 }

@@ -41,7 +41,4 @@ cors_regex_result cors_regex_match(const cors_regex *re, const char *subject, si
 
 const char *cors_regex_pattern(const cors_regex *re);
 
-/* Non-zero when the pattern runs JIT-compiled. */
-int cors_regex_is_jit(const cors_regex *re);
-
 #endif

@@ -10,6 +10,7 @@
 #include <apr_hash.h>
 #include <apr_lib.h>
 #include <http_core.h>
+#include <http_protocol.h>
 
 #include "cors_directives.h"
 #include "mod_k8s_cors_private.h"
@@ -51,10 +52,44 @@ void *k8s_cors_merge_dir_conf(apr_pool_t *pool, void *base_conf, void *add_conf)
     return merged;
 }
 
-/* While a <K8sCorsOrigin> section is read, the settings directives inside
- * it apply to its rule. httpd reads its configuration in one thread, so one
- * pointer suffices. */
-static cors_origin_section *current_section;
+/* Every section whose configuration the module's directives set, with the
+ * server it belongs to: <Location>, <Directory>, <Files>, <If>, <Proxy>,
+ * their Match forms and the server level alike, whatever httpd does with
+ * them later. The start-up check and the metrics read this list, so no
+ * scope escapes them. The directives are not allowed in .htaccess, so the
+ * list is only written while httpd reads its configuration (one thread). */
+typedef struct {
+    server_rec *server;
+    k8s_cors_dir_conf *conf;
+} configured_section;
+
+static apr_array_header_t *configured_sections;
+
+/* The <K8sCorsOrigin> section being read, whose rule the settings inside
+ * it apply to. httpd reads its configuration in one thread, so one suffices. */
+static cors_origin_section current_section;
+
+int k8s_cors_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    configured_sections = apr_array_make(pconf, 16, sizeof(configured_section));
+    memset(&current_section, 0, sizeof(current_section));
+    return OK;
+}
+
+static void mark_configured(cmd_parms *cmd, k8s_cors_dir_conf *conf)
+{
+    configured_section *entry;
+    if (conf->configured)
+        return;
+    conf->configured = 1;
+    if (configured_sections == NULL)
+        configured_sections = apr_array_make(cmd->pool, 16, sizeof(configured_section));
+    entry = apr_array_push(configured_sections);
+    entry->server = cmd->server;
+    entry->conf = conf;
+}
 
 /* Every directive but the sections: what it means is in the core
  * (cors_directive_apply), shared with k8s-cors-lint. */
@@ -62,10 +97,10 @@ static const char *apply_directive(cmd_parms *cmd, void *dir_conf, int argc, cha
 {
     k8s_cors_dir_conf *conf = dir_conf;
     const char *error =
-        cors_directive_apply(cmd->pool, conf->policy, current_section, cmd->cmd->name, argc,
+        cors_directive_apply(cmd->pool, conf->policy, &current_section, cmd->cmd->name, argc,
                              (const char *const *)argv, source_of(cmd));
-    conf->configured = 1;
-    return error ? directive_error(cmd, error) : NULL;
+    mark_configured(cmd, conf);
+    return error;
 }
 
 static const char *origin_section(cmd_parms *cmd, void *dir_conf, const char *arg)
@@ -73,55 +108,47 @@ static const char *origin_section(cmd_parms *cmd, void *dir_conf, const char *ar
     k8s_cors_dir_conf *conf = dir_conf;
     ap_directive_t *section = cmd->directive;
     const command_rec *self = cmd->cmd; /* ap_walk_config changes cmd->cmd */
-    const char *name = self->name;
     const char *end = ap_strrchr_c(arg, '>');
-    const char *source = source_of(cmd), *error, *word;
-    apr_array_header_t *values = apr_array_make(cmd->temp_pool, 2, sizeof(const char *));
-    cors_origin_section state;
+    const char *error;
 
     if (end == NULL)
-        return apr_pstrcat(cmd->pool, name, "> directive missing closing '>'", NULL);
-    if (current_section != NULL)
-        return apr_pstrcat(cmd->pool, name, "> cannot be nested", NULL);
-    arg = apr_pstrmemdup(cmd->temp_pool, arg, (size_t)(end - arg));
-    while (*(word = ap_getword_conf(cmd->temp_pool, &arg)) != '\0')
-        APR_ARRAY_PUSH(values, const char *) = word;
-    error = cors_origin_section_open(cmd->pool, name, values->nelts, &state);
-    if (error != NULL)
-        return apr_pstrcat(cmd->pool, name, ">: ", error, NULL);
-    /* Only the rule's settings belong inside: any other directive (ProxyPass,
-     * Require...) would silently apply to the whole location. */
+        return apr_pstrcat(cmd->pool, self->name, "> directive missing closing '>'", NULL);
+    error = cors_origin_section_open(cmd->pool, &current_section, self->name,
+                                     apr_pstrmemdup(cmd->temp_pool, arg, (size_t)(end - arg)),
+                                     source_of(cmd));
+    if (error != NULL) {
+        current_section.opener = NULL;
+        return error;
+    }
+    /* The children are checked before any of them is applied: httpd would
+     * apply a foreign one to the enclosing location. */
     for (ap_directive_t *child = section->first_child; child; child = child->next) {
-        const cors_directive_info *info = cors_directive_find(child->directive);
-        if (info == NULL || !info->in_origin_section) {
+        if ((error = cors_origin_section_refuse(cmd->pool, &current_section, child->directive)) !=
+            NULL) {
             cmd->err_directive = child;
-            return apr_pstrcat(cmd->pool, child->directive, " is not allowed inside ", name,
-                               ">: only K8sCorsAllowMethods, K8sCorsAllowHeaders, "
-                               "K8sCorsExposeHeaders, K8sCorsAllowCredentials, K8sCorsMaxAge, "
-                               "K8sCorsAllowPrivateNetwork and K8sCorsRuleName",
-                               NULL);
+            current_section.opener = NULL;
+            return error;
         }
     }
 
-    current_section = &state;
     error = ap_walk_config(section->first_child, cmd, cmd->context);
-    current_section = NULL;
     cmd->directive = section;
     cmd->cmd = self;
-    if (error != NULL)
+    if (error != NULL) {
+        current_section.opener = NULL;
         return error;
-    conf->configured = 1;
-    error = cors_origin_section_close(cmd->pool, conf->policy, name, values->nelts,
-                                      (const char *const *)values->elts, &state, source);
-    return error ? apr_pstrcat(cmd->pool, name, ">: ", error, NULL) : NULL;
+    }
+    mark_configured(cmd, conf);
+    return cors_origin_section_close(cmd->pool, conf->policy, &current_section, NULL);
 }
 
-#define SCOPE                                        (RSRC_CONF | ACCESS_CONF)
-#define CORS_DIRECTIVE(name, args, in_section, help) CORS_COMMAND_##args(name, help),
+#define SCOPE                                                 (RSRC_CONF | ACCESS_CONF)
+#define CORS_DIRECTIVE(name, args, in_section, handler, help) CORS_COMMAND_##args(name, help),
 #define CORS_COMMAND_CORS_ARGS_ONE(name, help)                                                     \
     AP_INIT_TAKE_ARGV(name, apply_directive, NULL, SCOPE, help)
-#define CORS_COMMAND_CORS_ARGS_LIST CORS_COMMAND_CORS_ARGS_ONE
-#define CORS_COMMAND_CORS_ARGS_FLAG CORS_COMMAND_CORS_ARGS_ONE
+#define CORS_COMMAND_CORS_ARGS_OPTIONAL CORS_COMMAND_CORS_ARGS_ONE
+#define CORS_COMMAND_CORS_ARGS_LIST     CORS_COMMAND_CORS_ARGS_ONE
+#define CORS_COMMAND_CORS_ARGS_FLAG     CORS_COMMAND_CORS_ARGS_ONE
 #define CORS_COMMAND_CORS_ARGS_SECTION(name, help)                                                 \
     AP_INIT_RAW_ARGS(name, origin_section, NULL, SCOPE, help)
 
@@ -131,7 +158,7 @@ static const char *set_export_path(cmd_parms *cmd, void *dir_conf, const char *p
     if (path[0] != '/')
         return directive_error(cmd, "a URL path, such as /api or /");
     conf->export_path = path;
-    conf->configured = 1;
+    mark_configured(cmd, conf);
     return NULL;
 }
 
@@ -169,61 +196,120 @@ static void report(check_run *run, server_rec *s, int level, const char *line)
 static void check_section(check_run *run, server_rec *s, const cors_policy *own,
                           const cors_policy *effective)
 {
-    apr_array_header_t *findings;
-    const char *error;
-    int strict = cors_policy_strict(effective);
-
-    findings = cors_lint_policy(run->ptemp, own);
-    for (int i = 0; i < findings->nelts; i++) {
-        const cors_finding *f = &APR_ARRAY_IDX(findings, i, cors_finding);
-        cors_severity severity = cors_finding_effective_severity(f, strict);
+    apr_array_header_t *lines = cors_check_section(run->ptemp, own, effective, 0);
+    for (int i = 0; i < lines->nelts; i++) {
+        const cors_check_line *line = &APR_ARRAY_IDX(lines, i, cors_check_line);
         report(run, s,
-               severity == CORS_SEVERITY_ERROR     ? APLOG_CRIT
-               : severity == CORS_SEVERITY_WARNING ? APLOG_WARNING
-                                                   : APLOG_INFO,
-               cors_finding_format(run->ptemp, f, strict));
-        if (severity == CORS_SEVERITY_ERROR)
+               line->severity == CORS_SEVERITY_ERROR     ? APLOG_CRIT
+               : line->severity == CORS_SEVERITY_WARNING ? APLOG_WARNING
+                                                         : APLOG_INFO,
+               line->line);
+        if (line->severity == CORS_SEVERITY_ERROR)
             run->failed = 1;
     }
-    if (cors_policy_mode(effective) == CORS_MODE_OFF)
-        return;
-    error = cors_policy_check(run->ptemp, effective);
-    if (error != NULL) {
-        report(run, s, APLOG_CRIT, error);
-        run->failed = 1;
-    }
-    if (!effective->has_origins)
-        report(run, s, APLOG_WARNING,
-               apr_pstrcat(run->ptemp, effective->mode_source,
-                           ": K8sCors is on without any allowed origin: every cross-origin "
-                           "request is denied",
-                           NULL));
 }
 
-/* Calls visit for every configuration section of every server that has
- * K8sCors settings: the server's defaults, each <Location> and each
- * <Directory>, with the section's own policy and its policy merged over the
- * server's (what a request there gets, <Location> nesting aside). */
+/* Calls visit for every configuration section that has K8sCors settings,
+ * of any kind (configured_sections), with the section's own policy and its
+ * policy merged over its server's (what a request there gets, nesting of
+ * sections aside). */
 void k8s_cors_each_section(server_rec *s, apr_pool_t *pool,
                            void (*visit)(void *baton, server_rec *s, const cors_policy *own,
                                          const cors_policy *effective),
                            void *baton)
 {
-    for (; s != NULL; s = s->next) {
-        core_server_config *core = ap_get_core_module_config(s->module_config);
+    (void)s;
+    for (int i = 0; configured_sections != NULL && i < configured_sections->nelts; i++) {
+        const configured_section *entry =
+            &APR_ARRAY_IDX(configured_sections, i, configured_section);
         const k8s_cors_dir_conf *defaults =
-            ap_get_module_config(s->lookup_defaults, &k8s_cors_module);
-        apr_array_header_t *lists[] = {core->sec_url, core->sec_dir};
-        visit(baton, s, defaults->policy, defaults->policy);
-        for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
-            for (int i = 0; lists[l] != NULL && i < lists[l]->nelts; i++) {
-                ap_conf_vector_t *section = APR_ARRAY_IDX(lists[l], i, ap_conf_vector_t *);
-                const k8s_cors_dir_conf *own = ap_get_module_config(section, &k8s_cors_module);
-                if (own != NULL)
-                    visit(baton, s, own->policy,
-                          cors_policy_merge(pool, defaults->policy, own->policy));
-            }
+            ap_get_module_config(entry->server->lookup_defaults, &k8s_cors_module);
+        const cors_policy *own = entry->conf->policy;
+        visit(baton, entry->server, own,
+              defaults == NULL || defaults == entry->conf
+                  ? own
+                  : cors_policy_merge(pool, defaults->policy, own));
     }
+}
+
+/* ---- the gateway's own names ----------------------------------------------- */
+
+void *k8s_cors_create_server_conf(apr_pool_t *pool, server_rec *s)
+{
+    (void)s;
+    return apr_pcalloc(pool, sizeof(k8s_cors_server_conf));
+}
+
+static void add_name(apr_pool_t *pool, k8s_cors_server_conf *conf, const char *name)
+{
+    char *lower;
+    if (name == NULL || name[0] == '\0')
+        return;
+    lower = apr_pstrdup(pool, name);
+    ap_str_tolower(lower);
+    if (cors_strset_add(conf->names, lower, strlen(lower), lower) == NULL)
+        APR_ARRAY_PUSH(conf->name_list, const char *) = lower;
+}
+
+int k8s_cors_self_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    for (; s != NULL; s = s->next) {
+        k8s_cors_server_conf *conf = ap_get_module_config(s->module_config, &k8s_cors_module);
+        conf->names = cors_strset_make(pconf);
+        conf->name_list = apr_array_make(pconf, 4, sizeof(const char *));
+        conf->wild_names = s->wild_names;
+        add_name(pconf, conf, s->server_hostname);
+        for (int i = 0; s->names != NULL && i < s->names->nelts; i++)
+            add_name(pconf, conf, APR_ARRAY_IDX(s->names, i, const char *));
+    }
+    return OK;
+}
+
+int k8s_cors_host_is_self(const request_rec *r)
+{
+    const k8s_cors_server_conf *conf =
+        ap_get_module_config(r->server->module_config, &k8s_cors_module);
+    if (r->hostname == NULL || conf == NULL || conf->names == NULL)
+        return 0;
+    if (cors_strset_get(conf->names, r->hostname, strlen(r->hostname)) != NULL)
+        return 1;
+    for (int i = 0; conf->wild_names != NULL && i < conf->wild_names->nelts; i++)
+        if (ap_strcasecmp_match(r->hostname, APR_ARRAY_IDX(conf->wild_names, i, const char *)) == 0)
+            return 1;
+    return 0;
+}
+
+unsigned k8s_cors_self_port(const request_rec *r, const char *scheme)
+{
+    /* `ServerName https://api.example.com[:port]` names the public side of
+     * a TLS terminator: its port (or the scheme's default), not the one
+     * httpd listens on. */
+    if (r->server->server_scheme != NULL)
+        return r->server->port ? r->server->port : cors_scheme_default_port(scheme, strlen(scheme));
+    return r->connection->local_addr->port;
+}
+
+const char *k8s_cors_self_directives(request_rec *r)
+{
+    const k8s_cors_server_conf *conf =
+        ap_get_module_config(r->server->module_config, &k8s_cors_module);
+    const char *scheme = ap_http_scheme(r), *out = "";
+    unsigned port = k8s_cors_self_port(r, scheme);
+    int default_port = port == cors_scheme_default_port(scheme, strlen(scheme));
+
+    for (int i = 0; conf != NULL && conf->name_list != NULL && i < conf->name_list->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(conf->name_list, i, const char *), *line;
+        cors_origin origin;
+        line = default_port ? apr_pstrcat(r->pool, scheme, "://", name, NULL)
+                            : apr_psprintf(r->pool, "%s://%s:%u", scheme, name, port);
+        /* A name that makes no origin (a bare IPv6 address) names none. */
+        if (cors_origin_parse(line, strlen(line), &origin) != CORS_ORIGIN_OK)
+            continue;
+        out = apr_pstrcat(r->pool, out, "K8sCorsSelfOrigin ", origin.text, "\n", NULL);
+    }
+    return out;
 }
 
 static void check_visit(void *baton, server_rec *s, const cors_policy *own,

@@ -15,23 +15,15 @@
 
 #include "mod_k8s_cors_private.h"
 
-/* Response headers only a CORS implementation sends. Any the API server
- * sent (kube-apiserver with its own --cors-allowed-origins) are dropped, or
- * the browser would see two Access-Control-Allow-Origin values and refuse. */
-static const char *const cors_response_headers[] = {
-    "Access-Control-Allow-Origin",          "Access-Control-Allow-Credentials",
-    "Access-Control-Allow-Methods",         "Access-Control-Allow-Headers",
-    "Access-Control-Expose-Headers",        "Access-Control-Max-Age",
-    "Access-Control-Allow-Private-Network",
-};
-
 void k8s_cors_insert_filter(request_rec *r)
 {
     k8s_cors_request_state *state;
     if (r->main != NULL)
         return; /* subrequests never reach the client's headers */
+    /* Every response in scope, CORS or not, enforced or report-only: Vary
+     * and the removal of upstream CORS headers apply to all of them. */
     state = k8s_cors_find_state(r);
-    if (state != NULL && state->apply)
+    if (state != NULL)
         ap_add_output_filter(K8S_CORS_FILTER, state, r, r->connection);
 }
 
@@ -48,47 +40,76 @@ static int vary_has_token(void *token, const char *key, const char *value)
             end++;
         if ((size_t)(end - value) == len && strncasecmp(value, token, len) == 0)
             return 0; /* found: stop iterating */
+        if (end - value == 1 && *value == '*')
+            return 0; /* "Vary: *" already covers every token */
         value = end;
     }
     return 1;
 }
 
-/* Adds each token of list (comma-separated) to Vary unless present. */
-static void merge_vary(request_rec *r, const char *list)
+/* The tokens each decision's Vary value is made of (cors_decision.h), as
+ * constants: merging allocates only what the table API needs. */
+static const char *const vary_actual[] = {"Origin", NULL};
+static const char *const vary_preflight[] = {"Origin", "Access-Control-Request-Method",
+                                             "Access-Control-Request-Headers", NULL};
+static const char *const vary_preflight_pna[] = {"Origin", "Access-Control-Request-Method",
+                                                 "Access-Control-Request-Headers",
+                                                 "Access-Control-Request-Private-Network", NULL};
+
+static void merge_vary(request_rec *r, const char *vary)
 {
-    while (*list) {
-        const char *end = strchr(list, ',');
-        char *token =
-            end ? apr_pstrmemdup(r->pool, list, (size_t)(end - list)) : apr_pstrdup(r->pool, list);
-        if (apr_table_do(vary_has_token, token, r->headers_out, "Vary", NULL) &&
-            apr_table_do(vary_has_token, token, r->err_headers_out, "Vary", NULL))
-            apr_table_mergen(r->headers_out, "Vary", token);
-        if (end == NULL)
-            break;
-        list = end + 1;
-        while (*list == ' ')
-            list++;
+    const char *const *tokens = vary == NULL                                 ? NULL
+                                : strcmp(vary, CORS_VARY_PREFLIGHT_PNA) == 0 ? vary_preflight_pna
+                                : strcmp(vary, CORS_VARY_PREFLIGHT) == 0     ? vary_preflight
+                                                                             : vary_actual;
+    for (; tokens != NULL && *tokens != NULL; tokens++)
+        if (apr_table_do(vary_has_token, (void *)*tokens, r->headers_out, "Vary", NULL) &&
+            apr_table_do(vary_has_token, (void *)*tokens, r->err_headers_out, "Vary", NULL))
+            apr_table_mergen(r->headers_out, "Vary", *tokens);
+}
+
+/* Removes every Access-Control-* header from table: whatever the API server
+ * (kube-apiserver with its own --cors-allowed-origins) or another module
+ * set, in any case and however often, the client gets only ours, or the
+ * browser would see two Access-Control-Allow-Origin values and refuse.
+ * Returns 1 when it removed any. */
+static int remove_cors_headers(apr_table_t *table)
+{
+    int removed = 0;
+    for (;;) {
+        const apr_array_header_t *elts = apr_table_elts(table);
+        const apr_table_entry_t *entries = (const apr_table_entry_t *)elts->elts;
+        const char *found = NULL;
+        for (int i = 0; i < elts->nelts && found == NULL; i++)
+            if (entries[i].key != NULL && strncasecmp(entries[i].key, "Access-Control-", 15) == 0)
+                found = entries[i].key;
+        if (found == NULL)
+            return removed;
+        /* Unsets every entry of that name, in any case. */
+        apr_table_unset(table, found);
+        removed = 1;
     }
 }
 
-static void apply_decision(request_rec *r, const cors_decision *d)
+static void apply_decision(request_rec *r, const k8s_cors_request_state *state)
 {
-    int removed = 0;
-    for (size_t i = 0; i < sizeof(cors_response_headers) / sizeof(cors_response_headers[0]); i++) {
-        removed |= apr_table_get(r->headers_out, cors_response_headers[i]) != NULL;
-        apr_table_unset(r->headers_out, cors_response_headers[i]);
-        apr_table_unset(r->err_headers_out, cors_response_headers[i]);
-    }
+    const cors_decision *d = &state->decision;
+    int removed = remove_cors_headers(r->headers_out);
+    removed |= remove_cors_headers(r->err_headers_out);
     if (removed)
         k8s_cors_count_upstream_headers_removed();
     merge_vary(r, d->vary);
+    if (!state->enforce)
+        return; /* report-only, or not a CORS request: no CORS headers of ours */
     if (d->allow != NULL && r->status == HTTP_METHOD_NOT_ALLOWED) {
         apr_table_unset(r->err_headers_out, "Allow");
         apr_table_setn(r->headers_out, "Allow", d->allow);
     }
     /* A refused method of an allowed origin keeps its CORS headers, so the
-     * page can read the 405; a denied origin gets none. */
-    if (d->allow_origin == NULL)
+     * page can read the 405; a denied origin gets none, and neither does an
+     * allowed preflight that httpd's access control refused (Require all
+     * denied): only our 204 answers a preflight. */
+    if (d->allow_origin == NULL || (d->kind == CORS_KIND_PREFLIGHT && r->status != HTTP_NO_CONTENT))
         return;
     /* The values point into the policy (configuration pool) or into the
      * request's own headers: setn, no copies. */
@@ -115,7 +136,7 @@ apr_status_t k8s_cors_output_filter(ap_filter_t *f, apr_bucket_brigade *bb)
      * holds which header (mod_proxy replaced headers_out with the API
      * server's; an error page swapped in err_headers_out), and HTTP_HEADER,
      * which runs after us, has not serialized anything yet. */
-    apply_decision(f->r, &state->decision);
+    apply_decision(f->r, state);
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
 }

@@ -29,10 +29,18 @@ typedef struct {
     int configured;          /* a K8sCors directive appeared in this section */
 } k8s_cors_dir_conf;
 
+/* Per-server facts for the same-origin test, from the configuration once
+ * it is read (post_config): never from what a client sends. */
+typedef struct {
+    cors_strset *names;             /* ServerName and ServerAlias names, lower-case */
+    apr_array_header_t *name_list;  /* the same, const char *, in configuration order */
+    apr_array_header_t *wild_names; /* ServerAlias names with * or ?, const char * */
+} k8s_cors_server_conf;
+
 /* Per-request state: the decision, made once before authentication. */
 typedef struct {
     cors_decision decision;
-    int apply; /* 0 in report-only mode: decided and logged, never applied */
+    int enforce; /* 0 in report-only mode: decided and logged, never enforced */
 } k8s_cors_request_state;
 
 /* mod_k8s_cors_config.c */
@@ -40,6 +48,19 @@ extern const command_rec k8s_cors_directives[];
 void *k8s_cors_create_dir_conf(apr_pool_t *pool, char *context);
 void *k8s_cors_merge_dir_conf(apr_pool_t *pool, void *base, void *add);
 int k8s_cors_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
+void *k8s_cors_create_server_conf(apr_pool_t *pool, server_rec *s);
+int k8s_cors_self_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                              server_rec *s);
+int k8s_cors_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+/* 1 if the request's host (httpd's r->hostname) is one of its virtual
+ * host's names. */
+int k8s_cors_host_is_self(const request_rec *r);
+/* The port of the gateway's own origins: ServerName's when it has a
+ * scheme (`ServerName https://api.example.com`), else the connection's. */
+unsigned k8s_cors_self_port(const request_rec *r, const char *scheme);
+/* The virtual host's own origins as K8sCorsSelfOrigin lines, for the
+ * console: its names with this connection's scheme and port. */
+const char *k8s_cors_self_directives(request_rec *r);
 void k8s_cors_each_section(server_rec *s, apr_pool_t *pool,
                            void (*visit)(void *baton, server_rec *s, const cors_policy *own,
                                          const cors_policy *effective),

@@ -75,16 +75,13 @@ k8s_cors_request_state *k8s_cors_find_state(request_rec *r)
     return NULL;
 }
 
-/* The gateway's own origin as the client addressed it: same-origin
- * requests carry Origin too (POST, PUT, DELETE) and are not CORS. The
- * scheme is httpd's (ServerName https://... behind a TLS terminator). */
-static const char *self_origin(request_rec *r)
-{
-    const char *host = apr_table_get(r->headers_in, "Host");
-    if (host == NULL || host[0] == '\0')
-        return NULL;
-    return apr_pstrcat(r->pool, ap_http_scheme(r), "://", host, NULL);
-}
+/* A response in scope to a request that is not CORS (no Origin): Vary and
+ * the removal of the API server's CORS headers apply to it too. Shared and
+ * never written, so the no-Origin path allocates nothing. */
+static k8s_cors_request_state no_origin_state = {
+    .decision = {.kind = CORS_KIND_NONE, .reason = CORS_REASON_NO_ORIGIN, .vary = CORS_VARY_ACTUAL},
+    .enforce = 0,
+};
 
 int k8s_cors_header_parser(request_rec *r)
 {
@@ -104,21 +101,36 @@ int k8s_cors_header_parser(request_rec *r)
     mode = conf ? cors_policy_mode(conf->policy) : CORS_MODE_OFF;
     if (mode == CORS_MODE_OFF)
         return DECLINED;
+    /* mod_proxy_http forwards the API server's 1xx responses (103 Early
+     * Hints) with the API server's headers on the connection's filters,
+     * where no request filter sees them: in scope they are not forwarded.
+     * Except for a request with Expect: 100-continue, whose client waits for
+     * the API server's 100 (Proxy100Continue): browsers never send one, so
+     * no CORS header of an interim response can reach a browser that way. */
+    if (!r->expecting_100)
+        apr_table_setn(r->subprocess_env, "proxy-interim-response", "Suppress");
     origin = apr_table_get(r->headers_in, "Origin");
     if (origin == NULL || origin[0] == '\0') {
         k8s_cors_count_without_origin(mode);
-        return DECLINED; /* not a CORS request: left untouched, nothing allocated */
+        /* Not a CORS request: only Vary and the upstream's CORS headers to
+         * see to, from a shared state. */
+        ap_set_module_config(r->request_config, &k8s_cors_module, &no_origin_state);
+        return DECLINED;
     }
 
     state = apr_palloc(r->pool, sizeof(*state));
-    state->apply = mode == CORS_MODE_ENFORCE;
+    state->enforce = mode == CORS_MODE_ENFORCE;
     request.method = r->method;
     request.origin = origin;
-    request.request_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
+    request.preflight_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
     request.request_headers = apr_table_get(r->headers_in, "Access-Control-Request-Headers");
     request.request_private_network =
         apr_table_get(r->headers_in, "Access-Control-Request-Private-Network");
-    request.self_origin = self_origin(r);
+    request.host = r->hostname;
+    request.host_is_self = k8s_cors_host_is_self(r);
+    request.self_scheme = ap_http_scheme(r);
+    request.self_port = k8s_cors_self_port(r, request.self_scheme);
+    request.any_host = 0;
     request.upgrade = apr_table_get(r->headers_in, "Upgrade") != NULL;
     cors_decide(conf->policy, &request, &state->decision);
     k8s_cors_count_decision(&state->decision, mode);
@@ -127,14 +139,14 @@ int k8s_cors_header_parser(request_rec *r)
                    cors_reason_name(state->decision.reason));
     if (state->decision.rule != NULL)
         apr_table_setn(r->subprocess_env, "K8S_CORS_RULE", state->decision.rule->name);
+    ap_set_module_config(r->request_config, &k8s_cors_module, state);
     if (state->decision.kind == CORS_KIND_NONE)
         return DECLINED; /* same-origin: not CORS */
-    ap_set_module_config(r->request_config, &k8s_cors_module, state);
 
     if (!state->decision.allowed) {
         /* Build the log line only when it will be written. */
         if (APLOGrinfo(r) || state->decision.reason == CORS_REASON_REGEX_LIMIT)
-            log_denial(r, &state->decision, origin, state->apply);
+            log_denial(r, &state->decision, origin, state->enforce);
     } else if (APLOGrdebug(r)) {
         ap_log_rerror(
             APLOG_MARK, APLOG_DEBUG, 0, r,
@@ -144,7 +156,7 @@ int k8s_cors_header_parser(request_rec *r)
             state->decision.rule->source);
     }
 
-    if (!state->apply)
+    if (!state->enforce)
         return DECLINED;
     if (state->decision.refuse_status) {
         if (state->decision.kind == CORS_KIND_PREFLIGHT)
@@ -161,7 +173,7 @@ int k8s_cors_header_parser(request_rec *r)
 static int is_allowed_preflight(request_rec *r)
 {
     k8s_cors_request_state *state = ap_get_module_config(r->request_config, &k8s_cors_module);
-    return state != NULL && state->apply && state->decision.kind == CORS_KIND_PREFLIGHT &&
+    return state != NULL && state->enforce && state->decision.kind == CORS_KIND_PREFLIGHT &&
            state->decision.allowed;
 }
 
@@ -169,7 +181,12 @@ int k8s_cors_access_checker_ex(request_rec *r)
 {
     /* Browsers send preflights without credentials (Fetch), so a preflight
      * that needed httpd authentication would always fail. Answering it
-     * discloses nothing: it carries no data and reaches no backend. */
+     * discloses nothing: it carries no data and reaches no backend.
+     * This hook runs after mod_authz_core's userless authorization
+     * (register_hooks): a refusal that needs no user (Require all denied,
+     * Require ip, Require env) has already answered 403, and one that
+     * grants has answered OK. Only "a user is required" reaches here, and
+     * that is what an allowed preflight skips. */
     return is_allowed_preflight(r) ? OK : DECLINED;
 }
 
@@ -198,8 +215,11 @@ int k8s_cors_export_policy(request_rec *r)
     lookup = ap_sub_req_lookup_uri(conf->export_path, r, NULL);
     there = ap_get_module_config(lookup->per_dir_config, &k8s_cors_module);
     if (there != NULL) {
+        /* With the gateway's own origins as this server knows them, so the
+         * console never takes them from the Host header. */
         apr_table_setn(r->subprocess_env, "K8S_CORS_POLICY",
-                       cors_policy_to_directives(r->pool, there->policy));
+                       apr_pstrcat(r->pool, cors_policy_to_directives(r->pool, there->policy),
+                                   k8s_cors_self_directives(r), NULL));
         apr_table_setn(r->subprocess_env, "K8S_CORS_POLICY_PATH", conf->export_path);
     }
     ap_destroy_sub_req(lookup);

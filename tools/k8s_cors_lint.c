@@ -117,30 +117,16 @@ static void notice(report *rep, const char *message)
     rep->errors++;
 }
 
-/* What httpd's start-up check reports for one section: the lint of what the
- * section itself configures, under the strictness in force there, and the
- * cross-directive checks of the merged policy. */
+/* What httpd's start-up check reports for one section (cors_check_section). */
 static void check_section(apr_pool_t *pool, report *rep, const cors_policy *own,
                           const cors_policy *effective, int force_strict)
 {
-    int strict = force_strict || cors_policy_strict(effective);
-    apr_array_header_t *findings = cors_lint_policy(pool, own);
-    const char *error;
-
-    for (int i = 0; i < findings->nelts; i++)
-        add_finding(pool, rep, &APR_ARRAY_IDX(findings, i, cors_finding), strict);
-    if (cors_policy_mode(effective) == CORS_MODE_OFF)
-        return;
-    error = cors_policy_check(pool, effective);
-    if (error != NULL)
-        add_line(rep, error, CORS_SEVERITY_ERROR);
-    if (!effective->has_origins)
-        add_line(rep,
-                 apr_pstrcat(pool, effective->mode_source,
-                             ": K8sCors is on without any allowed origin: every cross-origin "
-                             "request is denied",
-                             NULL),
-                 CORS_SEVERITY_WARNING);
+    apr_array_header_t *lines = cors_check_section(pool, own, effective, force_strict);
+    for (int i = 0; i < lines->nelts; i++) {
+        const cors_check_line *line = &APR_ARRAY_IDX(lines, i, cors_check_line);
+        if (add_line(rep, line->line, line->severity) && line->finding.code != NULL)
+            *(cors_finding *)apr_array_push(rep->findings) = line->finding;
+    }
 }
 
 static void check_config(apr_pool_t *pool, const lint_config *config, report *rep, int strict)
@@ -319,7 +305,7 @@ static void explain(apr_pool_t *pool, const options *opt, const lint_config *con
     request.origin = opt->explain_origin;
     if (opt->preflight || opt->headers != NULL) {
         request.method = "OPTIONS";
-        request.request_method = opt->method ? opt->method : "GET";
+        request.preflight_method = opt->method ? opt->method : "GET";
         request.request_headers = opt->headers;
     } else {
         request.method = opt->method ? opt->method : "GET";

@@ -29,10 +29,7 @@ typedef struct {
     lint_section *stack[64];
     const char *stack_names[64]; /* "<Location", ... as opened */
     int depth;
-    cors_origin_section origin_section;
-    const char *origin_name; /* "<K8sCorsOrigin" or NULL */
-    apr_array_header_t *origin_args;
-    const char *origin_source;
+    cors_origin_section origin_section; /* its opener is NULL outside one */
 } reader;
 
 static lint_section *current(reader *rd)
@@ -80,21 +77,12 @@ static void open_section(reader *rd, const char *name, const char *args, const c
         fail(rd, source, "sections nested too deeply");
         return;
     }
-    if (strcasecmp(name, "<K8sCorsOrigin") == 0 || strcasecmp(name, "<K8sCorsOriginRegex") == 0) {
-        const char *error, *word;
-        if (rd->origin_name != NULL) {
-            fail(rd, source, apr_pstrcat(rd->pool, name + 1, "> cannot be nested", NULL));
-            return;
-        }
-        rd->origin_args = apr_array_make(rd->pool, 2, sizeof(const char *));
-        while ((word = cors_config_word(rd->pool, &args)) != NULL)
-            APR_ARRAY_PUSH(rd->origin_args, const char *) = word;
-        error =
-            cors_origin_section_open(rd->pool, name, rd->origin_args->nelts, &rd->origin_section);
+    if (cors_origin_section_is(name) || rd->origin_section.opener != NULL) {
+        const char *error =
+            cors_origin_section_open(rd->pool, &rd->origin_section, name, args, source);
         if (error != NULL)
-            fail(rd, source, apr_pstrcat(rd->pool, name + 1, ">: ", error, NULL));
-        rd->origin_name = name;
-        rd->origin_source = source;
+            fail(rd, source, error);
+        return; /* not on the stack: the core keeps it */
     } else if (strcasecmp(name, "<VirtualHost") == 0 || strcasecmp(name, "<Location") == 0 ||
                strcasecmp(name, "<LocationMatch") == 0 || strcasecmp(name, "<Directory") == 0 ||
                strcasecmp(name, "<DirectoryMatch") == 0 || strcasecmp(name, "<Files") == 0 ||
@@ -128,18 +116,16 @@ static int closes(reader *rd, const char *opened, const char *closer, const char
 
 static void close_section(reader *rd, const char *closer, const char *source)
 {
-    if (rd->origin_name != NULL) {
-        if (!closes(rd, rd->origin_name, closer, source))
-            return;
-        const char *error = cors_origin_section_close(
-            rd->pool, current(rd)->policy, rd->origin_name, rd->origin_args->nelts,
-            (const char *const *)rd->origin_args->elts, &rd->origin_section, rd->origin_source);
+    if (rd->origin_section.opener != NULL ||
+        cors_origin_section_is(apr_pstrcat(rd->pool, "<", closer + 2, NULL))) {
+        const char *opened = rd->origin_section.opener ? rd->origin_section.source : source;
+        const char *error =
+            cors_origin_section_close(rd->pool, current(rd)->policy, &rd->origin_section, closer);
+        /* A wrong closer is wrong where it stands; a rule that cannot be
+         * added is wrong where its section opened. */
         if (error != NULL)
-            fail(rd, rd->origin_source,
-                 apr_pstrcat(rd->pool, rd->origin_name + 1, ">: ", error, NULL));
-        rd->origin_name = NULL;
-        if (rd->depth > 0)
-            rd->depth--; /* its entry on the stack, pushed when it opened */
+            fail(rd, rd->origin_section.opener ? source : opened, error);
+        rd->origin_section.opener = NULL;
         return;
     }
     if (rd->depth == 0) {
@@ -163,16 +149,11 @@ static void directive(reader *rd, const char *line, const char *source, int dept
                args->nelts == 1) {
         include(rd, APR_ARRAY_IDX(args, 0, const char *), strcasecmp(name, "IncludeOptional") == 0,
                 source, depth);
-    } else if (cors_directive_find(name) != NULL) {
-        error = cors_directive_apply(rd->pool, current(rd)->policy,
-                                     rd->origin_name ? &rd->origin_section : NULL, name,
+    } else if (cors_directive_find(name) != NULL || rd->origin_section.opener != NULL) {
+        error = cors_directive_apply(rd->pool, current(rd)->policy, &rd->origin_section, name,
                                      args->nelts, (const char *const *)args->elts, source);
         if (error != NULL)
-            fail(rd, source, apr_pstrcat(rd->pool, name, ": ", error, NULL));
-    } else if (rd->origin_name != NULL) {
-        fail(
-            rd, source,
-            apr_pstrcat(rd->pool, name, " is not allowed inside ", rd->origin_name + 1, ">", NULL));
+            fail(rd, source, error);
     }
 }
 
@@ -260,6 +241,8 @@ void lint_read_httpd_config(apr_pool_t *pool, const char *path, lint_config *out
     server->policy = cors_policy_make(pool);
     APR_ARRAY_PUSH(out->sections, lint_section *) = server;
     read_file(&rd, path, 0);
+    if (rd.origin_section.opener != NULL)
+        fail(&rd, rd.origin_section.source, cors_origin_section_unclosed(pool, &rd.origin_section));
 }
 
 const char *lint_policy_from_flag(apr_pool_t *pool, const char *value, const char *source,

@@ -73,6 +73,20 @@ KUBE_CORS_ALLOW_HEADERS = ("Content-Type, Content-Length, Accept-Encoding, X-CSR
 KUBE_CORS_EXPOSE_HEADERS = "Date"
 
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
+# Public paths whose answers carry CORS headers of the API server's own, in
+# odd case and duplicated, whatever the request: a gateway must remove them.
+UPSTREAM_CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "https://upstream.example"),
+    ("access-control-allow-origin", "*"),
+    ("ACCESS-CONTROL-ALLOW-CREDENTIALS", "true"),
+    ("Access-Control-Allow-Methods", "GET, PURGE"),
+    ("Access-Control-Expose-Headers", "X-Secret"),
+    ("Access-Control-Max-Age", "86400"),
+    ("Access-Control-Future-Extension", "yes"),
+)
+CORS_HEADERS_PATH = "/edge/upstream-cors-headers"
+EARLY_HINTS_PATH = "/edge/early-hints"
+
 NAMESPACE_NAMES = ("default", "kube-system", "kube-public")
 GARBAGE_LINE = b"this is not an HTTP response \x00\x01\x02 garbage\r\n"
 DEFAULT_SLOW_SECONDS = 10.0
@@ -371,6 +385,9 @@ class ApiHandler(JsonHandlerBase):
         if path in PUBLIC_PATHS:
             self.serve_public(path)
             return
+        if path in (CORS_HEADERS_PATH, EARLY_HINTS_PATH):
+            self.serve_upstream_cors(path == EARLY_HINTS_PATH)
+            return
         if (self.headers.get("Authorization", "") != "Bearer " + self.state.token
                 and not self.websocket_token_valid()):
             self.reply(401, kube_status(401, "Unauthorized", "Unauthorized"))
@@ -412,6 +429,24 @@ class ApiHandler(JsonHandlerBase):
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+
+    def serve_upstream_cors(self, early_hints):
+        """A 200 (after a 103 Early Hints when asked) with the API server's own
+        CORS headers, as a kube-apiserver with --cors-allowed-origins sends."""
+        if early_hints:
+            head = ["HTTP/1.1 103 Early Hints", "Link: </openapi/v2>; rel=preload"]
+            head += ["%s: %s" % pair for pair in UPSTREAM_CORS_HEADERS]
+            self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("ascii"))
+            self.wfile.flush()
+        body = b"upstream"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in UPSTREAM_CORS_HEADERS:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def serve_authenticated(self, path, query, body_length):
         method = self.command

@@ -181,6 +181,18 @@ def test_same_origin_callers_are_answered():
     assert json_of(response, 200)["method"] == "POST"
 
 
+def test_rebinding_page_is_not_the_gateways_own_origin():
+    """DNS rebinding against the console: Host and Origin both name the attacker's
+    page. The CGI takes the gateway's own origins from the exported policy, not
+    from HTTP_HOST, so the page is an unknown origin: 403, and the policy shows
+    the origins it does count as its own."""
+    response = call("POST", API + "/echo", [("Origin", "http://evil.example:8080"),
+                                            ("Host", "evil.example:8080")], b"{}")
+    assert json_of(response, 403)["error"]["code"] == "origin-not-allowed", response.describe()
+    policy = json_of(call("GET", API + "/policy"), 200)
+    assert "http://127.0.0.1:%d" % state["httpd"].port in policy["console"]["self_origins"], policy
+
+
 def test_missing_export_is_a_clear_500():
     document = json_of(call("GET", "/alt/noexport/api/policy"), 500)
     assert document["error"]["code"] == "no-policy"

@@ -308,9 +308,11 @@ def test_normalized_origins_are_allowed_and_echoed_verbatim():
         assert_single_header(response, ACAO, origin)
 
 
-def test_request_without_origin_is_left_untouched():
-    """Without Origin the module adds nothing: the proxied response has the API
-    server's status, body and header names, and no Access-Control-* header."""
+def test_request_without_origin_gets_only_vary_origin():
+    """Without Origin the module adds only Vary: Origin (the same URL answers
+    differently with one: Fetch, CORS protocol and HTTP caches): the proxied
+    response has the API server's status, body and header names otherwise, and no
+    Access-Control-* header."""
     direct = fake.request("GET", NAMESPACES_PATH, {"Authorization": BEARER})
     response = get()
     assert_status(response, 200)
@@ -318,8 +320,9 @@ def test_request_without_origin_is_left_untouched():
     check(response.body == direct.body, "the body differs from the API server's", response)
     proxied_names = sorted({name.lower() for name, _ in response.headers} - PER_HOP_HEADERS)
     direct_names = sorted({name.lower() for name, _ in direct.headers} - PER_HOP_HEADERS)
-    check(proxied_names == direct_names,
+    check(proxied_names == sorted(set(direct_names) | {"vary"}),
           "headers changed: API server sent %s, httpd sent %s" % (direct_names, proxied_names), response)
+    check(response.header_values("Vary") == ["Origin"], "Vary is not Origin", response)
 
 
 # ---- an upstream that sends its own CORS headers -------------------------------------

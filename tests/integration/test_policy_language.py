@@ -446,7 +446,7 @@ def test_enforce_replaces_upstream_cors():
         check(upstream == 0, "the preflight reached the API server", response)
 
 
-def same_as_direct(path, method, origin, headers=()):
+def same_as_direct(path, method, origin, headers=(), in_scope=False):
     """The gateway's response to a request under path and the fake's own response
     to the same request must carry the same status and header names (hop-by-hop
     aside) and the same Access-Control-* values."""
@@ -457,32 +457,44 @@ def same_as_direct(path, method, origin, headers=()):
                                                                           direct.status), via)
     via_names, direct_names = (sorted({name.lower() for name, _ in r.headers} - PER_HOP)
                                for r in (via, direct))
+    if in_scope:
+        # report-only: Vary: Origin merged, the API server's CORS headers removed.
+        direct_names = sorted(({"vary"} | set(direct_names))
+                              - {name.lower() for name, _ in harness.access_control_headers(direct)})
+        check("origin" in via.vary_tokens(), "Vary lacks Origin", via)
     check(via_names == direct_names, "headers %s, the API server sent %s"
           % (via_names, direct_names), via)
     # Header names are case-insensitive (HTTP/2 sends them in lower case).
     direct_cors, via_cors = (sorted((name.lower(), value) for name, value in
                                     harness.access_control_headers(r)) for r in (direct, via))
+    if in_scope:
+        direct_cors = []
     check(via_cors == direct_cors,
           "Access-Control-* differ from the API server's: %r" % direct_cors, via)
     return via
 
 
-def check_untouched(prefix):
-    """Common to report-only and Off: nothing added, the upstream's CORS headers
-    pass unchanged, preflights reach the API server, nothing is refused (not
-    even a denied origin's upgrade)."""
+def check_untouched(prefix, in_scope=False):
+    """Common to report-only and Off: no CORS header of the gateway's, preflights
+    reach the API server, nothing is refused (not even a denied origin's
+    upgrade). Off passes the upstream's CORS headers unchanged; report-only
+    (in_scope) is a K8sCors scope: Vary: Origin merged, the upstream's CORS
+    headers removed, as in enforce."""
     # Nothing added, for an allowed and a denied origin.
     for origin in (DASHBOARD, EVIL):
-        response = same_as_direct(prefix, "GET", origin)
+        response = same_as_direct(prefix, "GET", origin, in_scope=in_scope)
         expect_cors(response, harness.CORS_NONE)
     with upstream_does_kube_cors():
-        # The upstream's own kube-style CORS passes as it is (ACAM on an actual
-        # response, which the module never sends; ACAO even for a denied origin).
+        # Off: the upstream's own kube-style CORS passes as it is (ACAM on an
+        # actual response, which the module never sends; ACAO even for a denied
+        # origin). report-only: removed.
         for origin in (DASHBOARD, EVIL):
-            response = same_as_direct(prefix, "GET", origin)
+            response = same_as_direct(prefix, "GET", origin, in_scope=in_scope)
             names = sorted(name.lower() for name, _ in harness.access_control_headers(response))
-            check(names == FAKE_CORS_NAMES, "upstream CORS set altered: %s" % names, response)
-            check(response.header_values(harness.ACAO) == [origin], "ACAO", response)
+            check(names == ([] if in_scope else FAKE_CORS_NAMES),
+                  "upstream CORS set: %s" % names, response)
+            check(response.header_values(harness.ACAO) == ([] if in_scope else [origin]), "ACAO",
+                  response)
         # A preflight is the API server's business.
         response, upstream = upstream_count(lambda: preflight(DASHBOARD, path=prefix + NAMESPACES))
         check(upstream == 1, "the preflight did not reach the API server (%d)" % upstream,
@@ -514,13 +526,13 @@ def check_untouched(prefix):
           response)
 
 
-def test_report_only_answers_as_if_off():
+def test_report_only_refuses_nothing_and_sends_no_cors_headers():
     """report-only (here with K8sCorsDeniedOrigin reject and method status 403 set,
-    which must not matter) adds no header, lets the API server's own CORS headers
-    through untouched, lets preflights reach the API server, and refuses nothing
+    which must not matter) sends no CORS header of its own and none of the API
+    server's, merges Vary: Origin, lets preflights reach the API server, and refuses nothing
     (denied preflight, read-only DELETE, denied form POST and a denied origin's
     WebSocket upgrade all reach the API server)."""
-    check_untouched("/report")
+    check_untouched("/report", in_scope=True)
 
 
 def test_report_only_logs_would_deny():

@@ -18,6 +18,7 @@ static const char policy_text[] = "K8sCors On\n"
                                   "K8sCorsAllowHeaders Authorization Content-Type\n"
                                   "#@ test.conf:4\n"
                                   "K8sCorsAllowOrigin https://dashboard.example.com\n"
+                                  "K8sCorsSelfOrigin https://api.example.com:6443\n"
                                   "#@ test.conf:5\n"
                                   "<K8sCorsOrigin https://monitoring.example.com>\n"
                                   "    K8sCorsAllowCredentials Off\n"
@@ -44,7 +45,6 @@ static const char *explain(const char *origin, const char *method, const char *h
     b.headers = headers;
     b.content_type = headers && strstr(headers, "Content-Type") ? "application/json" : NULL;
     b.credentials = credentials;
-    b.self_origin = "https://api.example.com:6443";
     json = console_explain_json(pool, policy.policy, &b, &error);
     ck_assert_msg(json != NULL, "%s", error);
     return json;
@@ -155,24 +155,53 @@ START_TEST(method_refused_with_cors_headers)
 }
 END_TEST
 
+START_TEST(star_as_fetch_means_it)
+{
+    static const char *const texts[] = {
+        "K8sCors On\nK8sCorsAllowMethods *\nK8sCorsAllowHeaders *\n"
+        "K8sCorsAllowOrigin https://a.example.com\n",
+        "K8sCors On\nK8sCorsAllowMethods *\nK8sCorsAllowHeaders *\nK8sCorsAllowCredentials Off\n"
+        "K8sCorsAllowOrigin https://a.example.com\n",
+    };
+    for (int with_credentials = 1; with_credentials >= 0; with_credentials--) {
+        console_policy p;
+        console_browser_request b = {0};
+        const char *error = NULL, *j;
+        ck_assert_ptr_null(console_policy_load(pool, texts[1 - with_credentials], "/", &p));
+        b.origin = "https://a.example.com";
+        b.method = "PATCH";
+        b.headers = "X-Custom";
+        b.credentials = CONSOLE_CREDENTIALS_INCLUDE;
+        j = console_explain_json(pool, p.policy, &b, &error);
+        /* With credentials on, the gateway answers by name: the browser
+         * allows a credentialed request; with them off it refuses it. */
+        EXPECT(j, with_credentials ? "\"verdict\":\"allowed\"" : "\"verdict\":\"blocked\"");
+        b.credentials = CONSOLE_CREDENTIALS_OMIT;
+        EXPECT(console_explain_json(pool, p.policy, &b, &error), "\"verdict\":\"allowed\"");
+        b.headers = "Authorization"; /* never covered by `*` */
+        EXPECT(console_explain_json(pool, p.policy, &b, &error), "\"verdict\":\"blocked\"");
+    }
+}
+END_TEST
+
 START_TEST(origin_gate)
 {
     console_answer a;
-    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", NULL, NULL, &a), 0);
-    ck_assert_int_eq(
-        console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com", NULL, &a), 0);
-    ck_assert_int_eq(
-        console_origin_gate(pool, &policy, "PATCH", "https://dashboard.example.com", NULL, &a), 0);
-    ck_assert_int_eq(console_origin_gate(pool, &policy, "POST", "https://api.example.com",
-                                         "https://api.example.com", &a),
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", NULL, &a), 0);
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com", &a),
                      0);
-    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "https://evil.example", NULL, &a),
-                     403);
-    ck_assert_ptr_nonnull(strstr(a.json, "origin-not-allowed"));
-    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "null", NULL, &a), 403);
     ck_assert_int_eq(
-        console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com/x", NULL, &a),
-        403);
+        console_origin_gate(pool, &policy, "PATCH", "https://dashboard.example.com", &a), 0);
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "POST", "https://api.example.com:6443", &a),
+                     0);
+    /* A Host the attacker chose makes no origin the gateway's own. */
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "POST", "http://evil.example:8080", &a),
+                     403);
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "https://evil.example", &a), 403);
+    ck_assert_ptr_nonnull(strstr(a.json, "origin-not-allowed"));
+    ck_assert_int_eq(console_origin_gate(pool, &policy, "GET", "null", &a), 403);
+    ck_assert_int_eq(
+        console_origin_gate(pool, &policy, "GET", "https://dashboard.example.com/x", &a), 403);
 }
 END_TEST
 
@@ -188,6 +217,7 @@ Suite *cgi_expect_suite(void)
     tcase_add_test(tc, same_origin_and_modes);
     tcase_add_test(tc, method_refused_with_cors_headers);
     tcase_add_test(tc, origin_gate);
+    tcase_add_test(tc, star_as_fetch_means_it);
     suite_add_tcase(s, tc);
     return s;
 }

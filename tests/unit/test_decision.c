@@ -53,7 +53,7 @@ static cors_decision decide(const cors_policy *p, const char *method, const char
 
     req.method = method;
     req.origin = origin;
-    req.request_method = request_method;
+    req.preflight_method = request_method;
     req.request_headers = request_headers;
     memset(&d, 0x5a, sizeof(d)); /* no field may be left as it was */
     cors_decide(p, &req, &d);
@@ -73,7 +73,9 @@ START_TEST(test_no_origin)
         ck_assert_int_eq(d.reason, CORS_REASON_NO_ORIGIN);
         ck_assert_ptr_null(d.allow_origin);
         ck_assert_ptr_null(d.allow_credentials);
-        ck_assert_ptr_null(d.vary);
+        /* The same URL answers differently with an Origin (Fetch, CORS and
+         * HTTP caches). */
+        ck_assert_pstr_eq(d.vary, CORS_VARY_ACTUAL);
     }
 }
 END_TEST
@@ -433,6 +435,129 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* ---- who is "self" ---------------------------------------------------------------- */
+
+static cors_decision decide_at(const cors_policy *p, const char *origin, const char *host,
+                               int host_is_self, const char *scheme, unsigned port)
+{
+    cors_request req = {0};
+    cors_decision d;
+    req.method = "POST";
+    req.origin = origin;
+    req.host = host;
+    req.host_is_self = host_is_self;
+    req.self_scheme = scheme;
+    req.self_port = port;
+    cors_decide(p, &req, &d);
+    return d;
+}
+
+START_TEST(test_same_origin_from_configuration)
+{
+    cors_policy *p = cors_policy_make(pool);
+    cors_decision d;
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://dashboard.example.com", "t:1"));
+
+    /* The virtual host's name, the connection's scheme and port. */
+    d = decide_at(p, "https://api.example.com:6443", "api.example.com", 1, "https", 6443);
+    ck_assert_int_eq(d.reason, CORS_REASON_SAME_ORIGIN);
+    ck_assert_pstr_eq(d.vary, CORS_VARY_ACTUAL);
+    d = decide_at(p, "https://API.example.com", "api.example.com", 1, "https", 443);
+    ck_assert_int_eq(d.reason, CORS_REASON_SAME_ORIGIN);
+    /* DNS rebinding: the Host the page chose names none of the server's
+     * names, so its origin is not the gateway's. */
+    d = decide_at(p, "http://evil.example:8080", "evil.example", 0, "http", 8080);
+    ck_assert_int_eq(d.reason, CORS_REASON_ORIGIN_NOT_ALLOWED);
+    /* Other scheme, other port, other name than the request's host. */
+    d = decide_at(p, "http://api.example.com:6443", "api.example.com", 1, "https", 6443);
+    ck_assert_int_eq(d.reason, CORS_REASON_ORIGIN_NOT_ALLOWED);
+    d = decide_at(p, "https://api.example.com:8443", "api.example.com", 1, "https", 6443);
+    ck_assert_int_eq(d.reason, CORS_REASON_ORIGIN_NOT_ALLOWED);
+    d = decide_at(p, "https://gw.example.com:6443", "api.example.com", 1, "https", 6443);
+    ck_assert_int_eq(d.reason, CORS_REASON_ORIGIN_NOT_ALLOWED);
+    /* No host: never same-origin. */
+    d = decide_at(p, "https://api.example.com:6443", NULL, 1, "https", 6443);
+    ck_assert_int_eq(d.reason, CORS_REASON_ORIGIN_NOT_ALLOWED);
+
+    /* K8sCorsSelfOrigin: behind a TLS terminator, still only for its host. */
+    ck_assert_ptr_null(cors_policy_add_self_origin(pool, p, "https://API.example.com:443"));
+    ck_assert_ptr_nonnull(cors_policy_add_self_origin(pool, p, "*"));
+    ck_assert_ptr_nonnull(cors_policy_add_self_origin(pool, p, "https://a.example.com/"));
+    d = decide_at(p, "https://api.example.com", "api.example.com", 0, "http", 8080);
+    ck_assert_int_eq(d.reason, CORS_REASON_SAME_ORIGIN);
+    d = decide_at(p, "https://api.example.com", "evil.example", 0, "http", 8080);
+    ck_assert_int_eq(d.reason, CORS_REASON_ORIGIN_NOT_ALLOWED);
+}
+END_TEST
+
+/* ---- `*` as Fetch means it ---------------------------------------------------------- */
+
+static cors_policy *star_policy(int credentials)
+{
+    cors_policy *p = cors_policy_make(pool);
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://dashboard.example.com", "t:1"));
+    ck_assert_ptr_null(
+        cors_token_list_parse(pool, "*", 0, (cors_token_list **)&p->settings.methods));
+    ck_assert_ptr_null(
+        cors_token_list_parse(pool, "*", 1, (cors_token_list **)&p->settings.headers));
+    p->settings.credentials = credentials;
+    return cors_policy_merge(pool, cors_policy_make(pool), p);
+}
+
+START_TEST(test_star_methods_allow_methods)
+{
+    cors_decision d = decide(star_policy(1), "GET", "https://dashboard.example.com", NULL, NULL);
+    ck_assert_int_eq(d.reason, CORS_REASON_ALLOWED);
+    d = decide(star_policy(0), "PURGE", "https://dashboard.example.com", NULL, NULL);
+    ck_assert_int_eq(d.reason, CORS_REASON_ALLOWED);
+    ck_assert_int_eq(d.refuse_status, 0);
+}
+END_TEST
+
+START_TEST(test_star_with_credentials_answers_names)
+{
+    cors_decision d = decide(star_policy(1), "OPTIONS", "https://dashboard.example.com", "PATCH",
+                             "x-custom,content-type");
+    ck_assert_int_eq(d.reason, CORS_REASON_ALLOWED);
+    ck_assert_pstr_eq(d.allow_credentials, "true");
+    /* Never a literal `*`, which a credentialed request reads as a name. */
+    ck_assert_pstr_eq(d.allow_methods, "PATCH");
+    ck_assert_pstr_eq(d.allow_headers, "x-custom,content-type");
+    d = decide(star_policy(1), "OPTIONS", "https://dashboard.example.com", "PUT", NULL);
+    ck_assert_pstr_eq(d.allow_methods, "PUT");
+    ck_assert_ptr_null(d.allow_headers);
+    /* Authorization is never covered by `*`. */
+    d = decide(star_policy(1), "OPTIONS", "https://dashboard.example.com", "GET", "authorization");
+    ck_assert_int_eq(d.reason, CORS_REASON_HEADER_NOT_ALLOWED);
+    d = decide(star_policy(0), "OPTIONS", "https://dashboard.example.com", "GET", "authorization");
+    ck_assert_int_eq(d.reason, CORS_REASON_HEADER_NOT_ALLOWED);
+}
+END_TEST
+
+START_TEST(test_star_without_credentials_is_a_wildcard)
+{
+    cors_decision d =
+        decide(star_policy(0), "OPTIONS", "https://dashboard.example.com", "PATCH", "x-custom");
+    ck_assert_int_eq(d.reason, CORS_REASON_ALLOWED);
+    ck_assert_ptr_null(d.allow_credentials);
+    ck_assert_pstr_eq(d.allow_methods, "*");
+    ck_assert_pstr_eq(d.allow_headers, "*");
+}
+END_TEST
+
+START_TEST(test_method_names_byte_exact)
+{
+    /* Browsers upper-case only DELETE GET HEAD OPTIONS POST PUT: a page's
+     * `patch` arrives as `patch` and is not PATCH. */
+    cors_decision d = decide(policy, "OPTIONS", "https://dashboard.example.com", "patch", NULL);
+    ck_assert_int_eq(d.reason, CORS_REASON_METHOD_NOT_ALLOWED);
+    d = decide(policy, "OPTIONS", "https://dashboard.example.com", "PATCH", NULL);
+    ck_assert_int_eq(d.reason, CORS_REASON_ALLOWED);
+    d = decide(policy, "patch", "https://dashboard.example.com", NULL, NULL);
+    ck_assert_int_eq(d.reason, CORS_REASON_METHOD_NOT_ALLOWED);
+}
+END_TEST
+
 Suite *decision_suite(void)
 {
     Suite *s = suite_create("decision");
@@ -462,6 +587,11 @@ Suite *decision_suite(void)
     tcase_add_test(tc, test_wildcard);
     tcase_add_test(tc, test_wildcard_credentials);
     tcase_add_test(tc, test_null_named);
+    tcase_add_test(tc, test_star_methods_allow_methods);
+    tcase_add_test(tc, test_star_with_credentials_answers_names);
+    tcase_add_test(tc, test_star_without_credentials_is_a_wildcard);
+    tcase_add_test(tc, test_method_names_byte_exact);
+    tcase_add_test(tc, test_same_origin_from_configuration);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("names");

@@ -343,6 +343,32 @@ START_TEST(test_regex_escape)
 }
 END_TEST
 
+static int count_code(apr_array_header_t *findings, const char *code)
+{
+    int n = 0;
+    for (int i = 0; i < findings->nelts; i++)
+        n += strcmp(APR_ARRAY_IDX(findings, i, cors_finding).code, code) == 0;
+    return n;
+}
+
+START_TEST(test_wildcards_with_credentials)
+{
+    cors_policy *p = cors_policy_make(pool);
+    cors_token_list *star;
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://a.example.com", "t:1"));
+    ck_assert_ptr_null(cors_token_list_parse(pool, "*", 1, &star));
+    p->settings.headers = star;
+    p->settings.expose = star;
+    /* Credentials on (the default): answered by name, and an expose `*`
+     * that exposes nothing. */
+    ck_assert_int_eq(count_code(cors_lint_policy(pool, p), "wildcard-answered-by-name"), 1);
+    ck_assert_int_eq(count_code(cors_lint_policy(pool, p), "wildcard-expose-credentials"), 1);
+    p->settings.credentials = 0;
+    ck_assert_int_eq(count_code(cors_lint_policy(pool, p), "wildcard-answered-by-name"), 0);
+    ck_assert_int_eq(count_code(cors_lint_policy(pool, p), "wildcard-expose-credentials"), 0);
+}
+END_TEST
+
 Suite *lint_suite(void)
 {
     Suite *s = suite_create("lint");
@@ -355,6 +381,7 @@ Suite *lint_suite(void)
     tcase_add_test(tc, test_lint_origins);
     tcase_add_test(tc, test_policy_lint_and_strict);
     tcase_add_test(tc, test_regex_escape);
+    tcase_add_test(tc, test_wildcards_with_credentials);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -274,7 +274,7 @@ START_TEST(test_max_age)
 {
     const max_age_case *c = &max_age_cases[_i];
     cors_policy *p = cors_policy_make(pool);
-    const char *err = cors_policy_set_max_age(pool, p, c->text);
+    const char *err = cors_settings_set_max_age(pool, &p->settings, c->text, NULL);
 
     if (c->value == CORS_UNSET) {
         ck_assert_msg(err != NULL && err[0] != '\0', "'%s' accepted", c->text);
@@ -282,7 +282,7 @@ START_TEST(test_max_age)
     }
     ck_assert_msg(err == NULL, "'%s': %s", c->text, err);
     ck_assert_int_eq(p->settings.max_age, c->value);
-    ck_assert_str_eq(cors_policy_max_age_text(p), c->text);
+    ck_assert_str_eq(cors_effective_max_age_text(p, NULL), c->text);
 }
 END_TEST
 
@@ -332,6 +332,22 @@ START_TEST(test_merge_any_replaces)
 END_TEST
 
 /* Unset fields inherit; set fields override; origins inherit when unnamed. */
+START_TEST(test_merge_self_origins)
+{
+    cors_policy *base = cors_policy_make(pool), *add = cors_policy_make(pool), *m;
+    cors_origin o;
+    ck_assert_ptr_null(cors_policy_add_self_origin(pool, base, "https://api.example.com"));
+    m = cors_policy_merge(pool, base, add);
+    ck_assert_int_eq(cors_origin_parse("https://api.example.com:443", 27, &o), CORS_ORIGIN_OK);
+    ck_assert(cors_policy_is_self_origin(m, &o)); /* inherited */
+    ck_assert_ptr_null(cors_policy_add_self_origin(pool, add, "https://gw.example.com"));
+    m = cors_policy_merge(pool, base, add);
+    ck_assert(!cors_policy_is_self_origin(m, &o)); /* replaced, like origin rules */
+    ck_assert_int_eq(m->self_texts->nelts, 1);
+    ck_assert_ptr_nonnull(cors_policy_add_self_origin(pool, add, "null"));
+}
+END_TEST
+
 START_TEST(test_merge_inherit)
 {
     cors_policy *base = cors_policy_make(pool);
@@ -343,36 +359,36 @@ START_TEST(test_merge_inherit)
     base->settings.headers = make_list("X-A", 1);
     base->settings.expose = make_list("X-E", 1);
     base->settings.credentials = 0;
-    ck_assert_ptr_null(cors_policy_set_max_age(pool, base, "100"));
+    ck_assert_ptr_null(cors_settings_set_max_age(pool, &base->settings, "100", NULL));
 
     /* add sets nothing: everything from base */
     m = cors_policy_merge(pool, base, add);
     ck_assert_ptr_nonnull(match(m, "https://a.example.com"));
-    ck_assert_str_eq(cors_policy_methods(m)->joined, "GET");
-    ck_assert_str_eq(cors_policy_headers(m)->joined, "X-A");
-    ck_assert_str_eq(cors_policy_expose(m)->joined, "X-E");
-    ck_assert_int_eq(cors_policy_credentials(m), 0);
-    ck_assert_str_eq(cors_policy_max_age_text(m), "100");
+    ck_assert_str_eq(cors_effective_methods(m, NULL)->joined, "GET");
+    ck_assert_str_eq(cors_effective_headers(m, NULL)->joined, "X-A");
+    ck_assert_str_eq(cors_effective_expose(m, NULL)->joined, "X-E");
+    ck_assert_int_eq(cors_effective_credentials(m, NULL), 0);
+    ck_assert_str_eq(cors_effective_max_age_text(m, NULL), "100");
 
     /* add sets everything but origins: add's values, base's origins */
     add->settings.methods = make_list("PUT", 0);
     add->settings.headers = make_list("X-B", 1);
     add->settings.expose = make_list("X-F", 1);
     add->settings.credentials = 1;
-    ck_assert_ptr_null(cors_policy_set_max_age(pool, add, "5"));
+    ck_assert_ptr_null(cors_settings_set_max_age(pool, &add->settings, "5", NULL));
     m = cors_policy_merge(pool, base, add);
     ck_assert_ptr_nonnull(match(m, "https://a.example.com"));
-    ck_assert_str_eq(cors_policy_methods(m)->joined, "PUT");
-    ck_assert_str_eq(cors_policy_headers(m)->joined, "X-B");
-    ck_assert_str_eq(cors_policy_expose(m)->joined, "X-F");
-    ck_assert_int_eq(cors_policy_credentials(m), 1);
-    ck_assert_str_eq(cors_policy_max_age_text(m), "5");
+    ck_assert_str_eq(cors_effective_methods(m, NULL)->joined, "PUT");
+    ck_assert_str_eq(cors_effective_headers(m, NULL)->joined, "X-B");
+    ck_assert_str_eq(cors_effective_expose(m, NULL)->joined, "X-F");
+    ck_assert_int_eq(cors_effective_credentials(m, NULL), 1);
+    ck_assert_str_eq(cors_effective_max_age_text(m, NULL), "5");
 
     /* credentials 0 in the inner level overrides 1 outside (0 is not unset) */
     base->settings.credentials = 1;
     add->settings.credentials = 0;
     m = cors_policy_merge(pool, base, add);
-    ck_assert_int_eq(cors_policy_credentials(m), 0);
+    ck_assert_int_eq(cors_effective_credentials(m, NULL), 0);
 }
 END_TEST
 
@@ -393,11 +409,11 @@ START_TEST(test_defaults)
     both[0] = base;
     both[1] = m;
     for (i = 0; i < 2; i++) {
-        ck_assert_str_eq(cors_policy_methods(both[i])->joined, DEFAULT_METHODS);
-        ck_assert_str_eq(cors_policy_headers(both[i])->joined, DEFAULT_HEADERS);
-        ck_assert_str_eq(cors_policy_expose(both[i])->joined, "Date");
-        ck_assert_int_eq(cors_policy_credentials(both[i]), 1);
-        ck_assert_str_eq(cors_policy_max_age_text(both[i]), "600");
+        ck_assert_str_eq(cors_effective_methods(both[i], NULL)->joined, DEFAULT_METHODS);
+        ck_assert_str_eq(cors_effective_headers(both[i], NULL)->joined, DEFAULT_HEADERS);
+        ck_assert_str_eq(cors_effective_expose(both[i], NULL)->joined, "Date");
+        ck_assert_int_eq(cors_effective_credentials(both[i], NULL), 1);
+        ck_assert_str_eq(cors_effective_max_age_text(both[i], NULL), "600");
     }
     ck_assert_int_eq(m->has_origins, 0);
     ck_assert_str_eq(cors_default_methods.joined, DEFAULT_METHODS);
@@ -476,6 +492,7 @@ Suite *policy_suite(void)
     tcase_add_test(tc, test_merge_origins_replace);
     tcase_add_test(tc, test_merge_any_replaces);
     tcase_add_test(tc, test_merge_inherit);
+    tcase_add_test(tc, test_merge_self_origins);
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_check);
     suite_add_tcase(s, tc);

@@ -37,6 +37,7 @@ static const char policy_text[] =
     "    K8sCorsAllowCredentials Off\n"
     "    K8sCorsAllowPrivateNetwork On\n"
     "</K8sCorsOriginRegex>\n"
+    "K8sCorsSelfOrigin https://api.example.com https://gw.example.com:8443\n"
     "K8sCorsKubeAllowedOrigins \"//legacy\\.example\\.com(:|$),say\\\"quote\"\n";
 
 static const struct {
@@ -72,7 +73,7 @@ START_TEST(test_round_trip)
         cors_decision a, b;
         req.method = requests[i].method;
         req.origin = requests[i].origin;
-        req.request_method = requests[i].acrm;
+        req.preflight_method = requests[i].acrm;
         req.request_headers = requests[i].acrh;
         cors_decide(original, &req, &a);
         cors_decide(copy, &req, &b);
@@ -91,6 +92,20 @@ START_TEST(test_apply_text_errors)
         cors_policy_apply_text(pool, cors_policy_make(pool), "<K8sCorsOrigin https://a.b>\n"));
     ck_assert_ptr_nonnull(
         cors_policy_apply_text(pool, cors_policy_make(pool), "ProxyPass / http://x/\n"));
+    /* A closer names its opener. */
+    error = cors_policy_apply_text(pool, cors_policy_make(pool),
+                                   "<K8sCorsOrigin https://a.example>\n"
+                                   "K8sCorsAllowMethods GET\n</K8sCorsOriginRegex>\n");
+    ck_assert_ptr_nonnull(error);
+    ck_assert_ptr_nonnull(strstr(error, "3: <K8sCorsOrigin> closed by </K8sCorsOriginRegex>"));
+    ck_assert_ptr_nonnull(cors_policy_apply_text(pool, cors_policy_make(pool),
+                                                 "<K8sCorsOriginRegex \"https://a\\.example\">\n"
+                                                 "</K8sCorsOrigin>\n"));
+    ck_assert_ptr_null(cors_policy_apply_text(pool, cors_policy_make(pool),
+                                              "<K8sCorsOrigin https://a.example>\n"
+                                              "</k8scorsorigin >\n"));
+    ck_assert_ptr_nonnull(cors_policy_apply_text(pool, cors_policy_make(pool),
+                                                 "K8sCorsSelfOrigin https://a.example/x\n"));
 }
 END_TEST
 
