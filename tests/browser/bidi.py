@@ -22,7 +22,8 @@ from cdp import WebSocket
 
 # Preferences of the fresh profile: no update, telemetry, remote settings,
 # safe browsing, captive portal or connectivity probes (the test machine has
-# no Internet), downloads saved without a dialog.
+# no Internet); http: pages load as http: (no HTTPS-First upgrade);
+# downloads saved without a dialog.
 PREFERENCES = {
     "app.update.disabledForTesting": True,
     "app.update.auto": False,
@@ -58,6 +59,9 @@ PREFERENCES = {
     "messaging-system.rsexperimentloader.enabled": False,
     "app.normandy.enabled": False,
     "app.shield.optoutstudies.enabled": False,
+    "dom.security.https_first": False,
+    "dom.security.https_first_pbm": False,
+    "dom.security.https_only_mode": False,
     "browser.download.folderList": 2,
     "browser.download.useDownloadDir": True,
     "browser.download.always_ask_before_handling_new_types": False,

@@ -3,9 +3,12 @@
 directory (or the ones named), with the integration harness's runner, in
 one browser engine.
 
-Usage: main.py [--engine chromium|firefox|webkit] [-k SUBSTRING] [test_module.py ...]
-The engine defaults to $K8S_CORS_BROWSER, else chromium (engines.py).
-Prints PASS/FAIL per test and "N passed, N failed"; exits 1 on a failure.
+Usage: main.py [--engine ENGINE] [-k SUBSTRING] [test_module.py ...]
+ENGINE is chromium, firefox or webkit (engines.py); "all" runs the tests
+in each of the three in turn, "installed" in each one installed (a SKIP
+line names the others). The engine defaults to $K8S_CORS_BROWSER, else
+chromium. Prints PASS/FAIL per test and "N passed, N failed" (over every
+engine run); exits 1 on a failure.
 Needs Debian's chromium, firefox-esr, or webkit2gtk-driver with xvfb
 (scripts/install-deps.sh --test); $CHROMIUM, $FIREFOX, $WEBKIT_WEBDRIVER
 and $WEBKIT_MINIBROWSER override the binaries.
@@ -14,7 +17,10 @@ and $WEBKIT_MINIBROWSER override the binaries.
 import argparse
 import importlib
 import os
+import re
+import subprocess
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -28,13 +34,15 @@ import harness  # noqa: E402
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=("chromium", "firefox", "webkit"),
+    parser.add_argument("--engine", choices=("chromium", "firefox", "webkit", "all", "installed"),
                         default=os.environ.get("K8S_CORS_BROWSER") or "chromium")
     parser.add_argument("-k", dest="name_filter", metavar="SUBSTRING")
     parser.add_argument("modules", nargs="*", metavar="test_module.py")
     arguments = parser.parse_args(argv)
-    os.environ["K8S_CORS_BROWSER"] = arguments.engine
     import engines
+    if arguments.engine in ("all", "installed"):
+        return run_engines(arguments, engines)
+    os.environ["K8S_CORS_BROWSER"] = arguments.engine
     if engines.installed(arguments.engine):
         print("engine: %s (%s)" % (arguments.engine, engines.version(arguments.engine)), flush=True)
     paths = [HERE / Path(name).name for name in arguments.modules] or sorted(HERE.glob("test_*.py"))
@@ -47,6 +55,44 @@ def main(argv=None):
             print("    " + traceback.format_exc().rstrip().replace("\n", "\n    "))
             failures += 1
     return harness.run_all(modules, arguments.name_filter, failed_before=failures)
+
+
+def run_engines(arguments, engines):
+    """Runs this runner once per engine, in a process of its own, and adds up
+    their summary lines."""
+    passed = failed = skipped = 0
+    for name in engines.ENGINES:
+        if arguments.engine == "installed" and not engines.installed(name):
+            print("SKIP engine %s: not installed (scripts/install-deps.sh --test installs %s)"
+                  % (name, engines.install_hint(name)), flush=True)
+            skipped += 1
+            continue
+        command = [sys.executable, "-B", str(Path(__file__).resolve()), "--engine", name]
+        if arguments.name_filter:
+            command += ["-k", arguments.name_filter]
+        started = time.monotonic()
+        print("== %s" % name, flush=True)
+        process = subprocess.Popen(command + arguments.modules, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        summary = None
+        for line in process.stdout:
+            found = re.fullmatch(r"(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\n?", line)
+            if found:
+                summary = found
+                line = "%s: %s" % (name, line)
+            print(line, end="", flush=True)
+        status = process.wait()
+        if summary is None:
+            print("FAIL engine %s: the runner exited %d without a summary" % (name, status))
+            failed += 1
+        else:
+            passed += int(summary.group(1))
+            failed += int(summary.group(2)) + (1 if status and not int(summary.group(2)) else 0)
+            skipped += int(summary.group(3) or 0)
+        print("%s: %.0f s" % (name, time.monotonic() - started), flush=True)
+    line = "%d passed, %d failed" % (passed, failed)
+    print(line + (", %d skipped" % skipped if skipped else ""), flush=True)
+    return 0 if failed == 0 else 1
 
 
 if __name__ == "__main__":
