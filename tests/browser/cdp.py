@@ -199,7 +199,7 @@ class Page:
         return path
 
     def press_keys(self, keys):
-        """keys: WebDriver key values (as engines.KEYS) or characters, each
+        """keys: WebDriver key values (as browsers.KEYS) or characters, each
         pressed and released in turn on the focused element."""
         for key in keys:
             name, code, text = CDP_KEYS.get(key, (key, ord(key.upper()), key))

@@ -4,7 +4,7 @@ directory (or the ones named), with the integration harness's runner, in
 one browser engine.
 
 Usage: main.py [--engine ENGINE] [-k SUBSTRING] [test_module.py ...]
-ENGINE is chromium, firefox or webkit (engines.py); "all" runs the tests
+ENGINE is chromium, firefox or webkit (browsers.py); "all" runs the tests
 in each of the three in turn, "installed" in each one installed (a SKIP
 line names the others). The engine defaults to $K8S_CORS_BROWSER, else
 chromium. Prints PASS/FAIL per test and "N passed, N failed" (over every
@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "integration"))
 
+import browsers  # noqa: E402
 import harness  # noqa: E402
 
 
@@ -39,12 +40,11 @@ def main(argv=None):
     parser.add_argument("-k", dest="name_filter", metavar="SUBSTRING")
     parser.add_argument("modules", nargs="*", metavar="test_module.py")
     arguments = parser.parse_args(argv)
-    import engines
     if arguments.engine in ("all", "installed"):
-        return run_engines(arguments, engines)
+        return run_engines(arguments)
     os.environ["K8S_CORS_BROWSER"] = arguments.engine
-    if engines.installed(arguments.engine):
-        print("engine: %s (%s)" % (arguments.engine, engines.version(arguments.engine)), flush=True)
+    if browsers.installed(arguments.engine):
+        print("engine: %s (%s)" % (arguments.engine, browsers.version(arguments.engine)), flush=True)
     paths = [HERE / Path(name).name for name in arguments.modules] or sorted(HERE.glob("test_*.py"))
     modules, failures = [], 0
     for path in paths:
@@ -57,14 +57,14 @@ def main(argv=None):
     return harness.run_all(modules, arguments.name_filter, failed_before=failures)
 
 
-def run_engines(arguments, engines):
+def run_engines(arguments):
     """Runs this runner once per engine, in a process of its own, and adds up
     their summary lines."""
     passed = failed = skipped = 0
-    for name in engines.ENGINES:
-        if arguments.engine == "installed" and not engines.installed(name):
+    for name in browsers.ENGINES:
+        if arguments.engine == "installed" and not browsers.installed(name):
             print("SKIP engine %s: not installed (scripts/install-deps.sh --test installs %s)"
-                  % (name, engines.install_hint(name)), flush=True)
+                  % (name, browsers.install_hint(name)), flush=True)
             skipped += 1
             continue
         command = [sys.executable, "-B", str(Path(__file__).resolve()), "--engine", name]

@@ -1,5 +1,5 @@
 """The operators' console page (htdocs/) in a real headless browser: the
-engine of the run (engines.py: chromium, firefox or webkit).
+engine of the run (browsers.py: chromium, firefox or webkit).
 
 One httpd serves, over TLS on loopback (certificates from a test CA made
 here; Chromium maps the names to 127.0.0.1 and accepts them), offering h2
@@ -27,7 +27,7 @@ import ssl
 import urllib.request
 
 import harness
-import engines
+import browsers
 import console_fixtures as fx
 
 PAGE_NAMES = ("dashboard.example.com", "monitoring.example.com", "evil.example")
@@ -36,10 +36,10 @@ state = {}
 
 
 def setup_module():
-    engine = engines.selected()
-    if not engines.installed(engine):
+    engine = browsers.selected()
+    if not browsers.installed(engine):
         raise harness.HarnessError("%s is not installed (scripts/install-deps.sh --test installs "
-                                   "%s)" % (engine, engines.install_hint(engine)))
+                                   "%s)" % (engine, browsers.install_hint(engine)))
     cgi = fx.cgi_binary()
     certs = fx.Certificates(harness.make_private_dir("certs"))
     web_cert, web_key = certs.issue("web", ",".join("DNS:" + n for n in PAGE_NAMES
@@ -96,7 +96,7 @@ def setup_module():
     state.update(httpd=httpd, fake=fake, gateway=gateway, dashboard=dashboard,
                  monitoring=monitoring, evil="https://evil.example:%d" % page_port,
                  page_port=page_port, out=out)
-    state["engine"] = engines.open_engine(engine, PAGE_NAMES + ("api.example.com",),
+    state["engine"] = browsers.open_engine(engine, PAGE_NAMES + ("api.example.com",),
                                           harness.work_dir())
     state["page"] = state["engine"].page
 

@@ -1,5 +1,5 @@
 """The console's grid and its token safety, in a real headless browser:
-the engine of the run (engines.py: chromium, firefox or webkit).
+the engine of the run (browsers.py: chromium, firefox or webkit).
 
 One httpd serves, over TLS on loopback:
   - the page with the shipped snippet conf/console/console-page.conf on
@@ -34,7 +34,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler
 
 import harness
-import engines
+import browsers
 import console_fixtures as fx
 
 PAGE_NAMES = ("dashboard.example.com", "monitoring.example.com", "evil.example",
@@ -104,10 +104,10 @@ def debian_snippet(htdocs, cgi):
 
 
 def setup_module():
-    engine = engines.selected()
-    if not engines.installed(engine):
+    engine = browsers.selected()
+    if not browsers.installed(engine):
         raise harness.HarnessError("%s is not installed (scripts/install-deps.sh --test installs "
-                                   "%s)" % (engine, engines.install_hint(engine)))
+                                   "%s)" % (engine, browsers.install_hint(engine)))
     cgi = fx.cgi_binary()
     certs = fx.Certificates(harness.make_private_dir("certs"))
     web_cert, web_key = certs.issue("web", ",".join("DNS:" + n for n in PAGE_NAMES + GATEWAY_NAMES))
@@ -179,7 +179,7 @@ def setup_module():
                  debian="https://localhost.example:%d" % debian_port,
                  other="https://other-gateway.example:%d" % recorder.port,
                  ports={"page": page_port, "wide": wide_port, "debian": debian_port})
-    state["engine"] = engines.open_engine(engine, PAGE_NAMES + GATEWAY_NAMES, harness.work_dir())
+    state["engine"] = browsers.open_engine(engine, PAGE_NAMES + GATEWAY_NAMES, harness.work_dir())
     state["page"] = state["engine"].page
 
 

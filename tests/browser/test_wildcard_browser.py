@@ -1,5 +1,5 @@
 """`*` in K8sCorsAllowMethods and K8sCorsAllowHeaders, in a real headless
-browser (the engine of the run, engines.py), with and without credentials.
+browser (the engine of the run, browsers.py), with and without credentials.
 
 One httpd serves, over TLS on loopback (certificates from a test CA made
 here; the browser maps the names to 127.0.0.1):
@@ -25,7 +25,7 @@ import ssl
 import urllib.parse
 
 import harness
-import engines
+import browsers
 import console_fixtures as fx
 
 PAGE_NAME = "dashboard.example.com"
@@ -44,10 +44,10 @@ state = {}
 
 
 def setup_module():
-    engine = engines.selected()
-    if not engines.installed(engine):
+    engine = browsers.selected()
+    if not browsers.installed(engine):
         raise harness.HarnessError("%s is not installed (scripts/install-deps.sh --test installs "
-                                   "%s)" % (engine, engines.install_hint(engine)))
+                                   "%s)" % (engine, browsers.install_hint(engine)))
     cgi = fx.cgi_binary()
     certs = fx.Certificates(harness.make_private_dir("certs"))
     cert, key = certs.issue("web", ",".join("DNS:" + name for name in
@@ -80,7 +80,7 @@ def setup_module():
     httpd.write_config(body)
     httpd.start()
     state.update(httpd=httpd, fake=fake, page=page, ports=ports, ca=certs.ca)
-    state["engine"] = engines.open_engine(engine, (PAGE_NAME,) + tuple(GATEWAYS.values()),
+    state["engine"] = browsers.open_engine(engine, (PAGE_NAME,) + tuple(GATEWAYS.values()),
                                           harness.work_dir())
     state["tab"] = state["engine"].page
     state["tab"].navigate(page + "/blank.html")
