@@ -160,7 +160,7 @@ static long run(run_kind kind, const cors_policy *p, const char **in, const cors
                        CORS_MATCH_RULE;
         } else {
             cors_match_result r = CORS_MATCH_NONE;
-            if (cors_strset_get(p->exact, parsed[i].text, parsed[i].len) != NULL)
+            if (apr_hash_get(p->exact, parsed[i].text, (apr_ssize_t)parsed[i].len) != NULL)
                 r = CORS_MATCH_RULE;
             else if (p->patterns->nelts > 0)
                 r = cors_matcher_match_linear(p->patterns, in[i], strlen(in[i]), &parsed[i], &rule);
@@ -220,7 +220,7 @@ static void verify(const policy_spec *spec, const char *kase, const cors_policy 
         const cors_rule *a = NULL, *b = NULL;
         cors_match_result ra = cors_policy_match_raw(p, in[i], strlen(in[i]), &parsed[i], &a);
         cors_match_result rb = CORS_MATCH_NONE;
-        if ((b = cors_strset_get(p->exact, parsed[i].text, parsed[i].len)) != NULL)
+        if ((b = apr_hash_get(p->exact, parsed[i].text, (apr_ssize_t)parsed[i].len)) != NULL)
             rb = CORS_MATCH_RULE;
         else if (p->patterns->nelts > 0)
             rb = cors_matcher_match_linear(p->patterns, in[i], strlen(in[i]), &parsed[i], &b);

@@ -211,7 +211,6 @@ static const char *step_json(apr_pool_t *pool, const cors_decision *d, const cha
 const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
                                  const console_browser_request *r, const char **error)
 {
-    static const char *const modes[] = {"off", "enforce", "report-only"};
     cors_request request = {0};
     cors_decision preflight, actual;
     const char *unsafe, *preflight_json = "null", *actual_json = "null";
@@ -247,7 +246,7 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
     }
     if (mode != CORS_MODE_ENFORCE) {
         verdict = "blocked";
-        failure = apr_pstrcat(pool, "K8sCors is ", modes[mode],
+        failure = apr_pstrcat(pool, "K8sCors is ", cors_mode_name(mode),
                               " for the API location: the gateway sends no CORS headers", NULL);
         actual_json = step_json(pool, &actual, failure);
         goto done;
@@ -287,7 +286,7 @@ done:
         "\"expect\":{\"verdict\":\"%s\",\"status\":%s,\"reason\":\"%s\",\"detail\":%s,"
         "\"cause\":%s,\"rule\":%s}}",
         cors_json_string(pool, r->origin), cors_json_string(pool, r->method),
-        credentials_name(r->credentials), cors_json_string(pool, unsafe), modes[mode],
+        credentials_name(r->credentials), cors_json_string(pool, unsafe), cors_mode_name(mode),
         needs_preflight ? "true" : "false", preflight_json, actual_json, verdict,
         status ? apr_itoa(pool, status) : "null", reason, cors_json_string(pool, detail),
         cors_json_string(pool, failure),

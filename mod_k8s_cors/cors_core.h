@@ -7,7 +7,6 @@
 #define CORS_CORE_H
 
 #include "cors_origin.h"
-#include "cors_strset.h"
 #include "cors_regex.h"
 #include "cors_tokens.h"
 #include "cors_policy.h"

@@ -177,7 +177,6 @@ static const char *json_settings(apr_pool_t *pool, const cors_policy *policy, co
 
 const char *cors_json_policy(apr_pool_t *pool, const cors_policy *policy)
 {
-    static const char *const modes[] = {"off", "enforce", "report-only"};
     const char *rules = "";
     for (int i = 0; policy->has_origins && i < policy->rules->nelts; i++) {
         const cors_rule *rule = APR_ARRAY_IDX(policy->rules, i, const cors_rule *);
@@ -190,7 +189,7 @@ const char *cors_json_policy(apr_pool_t *pool, const cors_policy *policy)
     return apr_psprintf(pool,
                         "{\"mode\":\"%s\",\"denied_origin\":\"%s\",\"denied_method_status\":%d,"
                         "\"strict\":%s,\"rules\":[%s],\"defaults\":%s}",
-                        modes[cors_policy_mode(policy)],
+                        cors_mode_name(cors_policy_mode(policy)),
                         cors_policy_denied_origin(policy) == CORS_DENIED_REJECT ? "reject" : "pass",
                         cors_policy_method_status(policy),
                         cors_policy_strict(policy) ? "true" : "false", rules,

@@ -83,7 +83,6 @@ const char *cors_metrics_render(apr_pool_t *pool, const cors_metrics *m, const i
     static const char *const decisions[] = {"allowed",       "denied_origin", "denied_method",
                                             "denied_header", "no_origin",     "same_origin"};
     static const char *const kinds[] = {"none", "actual", "preflight"};
-    static const char *const modes[] = {"enforce", "report-only"};
     const char *out;
 
     out = header(pool, "k8s_cors_requests_total",
@@ -99,7 +98,8 @@ const char *cors_metrics_render(apr_pool_t *pool, const cors_metrics *m, const i
                 out = apr_psprintf(pool,
                                    "%sk8s_cors_requests_total{decision=\"%s\",kind=\"%s\","
                                    "mode=\"%s\"} %" APR_UINT64_T_FMT "\n",
-                                   out, decisions[d], kinds[k], modes[mode],
+                                   out, decisions[d], kinds[k],
+                                   cors_mode_name(mode ? CORS_MODE_REPORT_ONLY : CORS_MODE_ENFORCE),
                                    (apr_uint64_t)load(&m->requests[mode][d][k]));
             }
     out = apr_pstrcat(pool, out,

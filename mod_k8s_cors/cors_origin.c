@@ -7,22 +7,9 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <apr_lib.h>
+
 #include "cors_origin.h"
-
-static int is_alpha(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static char to_lower(unsigned char c)
-{
-    return (char)((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
-}
 
 unsigned cors_scheme_default_port(const char *scheme, size_t len)
 {
@@ -65,7 +52,7 @@ static cors_origin_status parse_reg_name(const char *host, size_t len, char *out
             if (label_len == 0)
                 return CORS_ORIGIN_BAD_HOST;
             label_len = 0;
-        } else if (is_alpha(c) || is_digit(c) || c == '-' || c == '_') {
+        } else if (apr_isalpha(c) || apr_isdigit(c) || c == '-' || c == '_') {
             label_len++;
             if (label_len > 63)
                 return CORS_ORIGIN_BAD_HOST;
@@ -74,7 +61,7 @@ static cors_origin_status parse_reg_name(const char *host, size_t len, char *out
         } else {
             return CORS_ORIGIN_BAD_HOST;
         }
-        out[i] = to_lower(c);
+        out[i] = (char)apr_tolower(c);
     }
     return label_len == 0 ? CORS_ORIGIN_BAD_HOST : CORS_ORIGIN_OK;
 }
@@ -117,7 +104,7 @@ static cors_origin_status parse_port(const char *digits, size_t len, unsigned *p
     if (len == 0 || len > 5 || digits[0] == '0')
         return CORS_ORIGIN_BAD_PORT;
     for (size_t i = 0; i < len; i++) {
-        if (!is_digit((unsigned char)digits[i]))
+        if (!apr_isdigit((unsigned char)digits[i]))
             return CORS_ORIGIN_BAD_PORT;
         value = value * 10 + (unsigned)(digits[i] - '0');
     }
@@ -165,17 +152,17 @@ cors_origin_status cors_origin_parse(const char *value, size_t len, cors_origin 
     }
 
     /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
-    if (!is_alpha((unsigned char)value[0]))
+    if (!apr_isalpha((unsigned char)value[0]))
         return CORS_ORIGIN_BAD_SCHEME;
     for (i = 1; i < len && value[i] != ':'; i++) {
         unsigned char c = (unsigned char)value[i];
-        if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.')
+        if (!apr_isalpha(c) && !apr_isdigit(c) && c != '+' && c != '-' && c != '.')
             return CORS_ORIGIN_BAD_SCHEME;
     }
     if (i + 3 > len || memcmp(value + i, "://", 3) != 0)
         return CORS_ORIGIN_BAD_SCHEME;
     for (size_t k = 0; k < i; k++)
-        out->text[k] = to_lower((unsigned char)value[k]);
+        out->text[k] = (char)apr_tolower((unsigned char)value[k]);
     out->scheme_len = i;
     memcpy(out->text + i, "://", 3);
     out->len = i + 3;

@@ -63,7 +63,7 @@ static void ensure_origin_rules(apr_pool_t *pool, cors_policy *policy)
 {
     if (!policy->has_origins) {
         policy->has_origins = 1;
-        policy->exact = cors_strset_make(pool);
+        policy->exact = apr_hash_make(pool);
         policy->patterns = apr_array_make(pool, 4, sizeof(const cors_rule *));
         policy->matcher = cors_matcher_make(pool);
         policy->rules = apr_array_make(pool, 8, sizeof(const cors_rule *));
@@ -135,13 +135,14 @@ const char *cors_policy_add_origin_with(apr_pool_t *pool, cors_policy *policy, c
                                 "e.g. https://dashboard.example.com",
                                 text, cors_origin_status_text(status));
         } else {
-            existing = cors_strset_get(policy->exact, origin.text, origin.len);
+            existing = apr_hash_get(policy->exact, origin.text, (apr_ssize_t)origin.len);
             if (existing != NULL)
                 return same_settings(existing->settings, settings)
                            ? NULL
                            : already_listed(pool, text, existing);
-            cors_strset_add(policy->exact, origin.text, origin.len,
-                            new_rule(pool, policy, CORS_RULE_EXACT, text, source, settings, name));
+            apr_hash_set(policy->exact, apr_pstrmemdup(pool, origin.text, origin.len),
+                         (apr_ssize_t)origin.len,
+                         new_rule(pool, policy, CORS_RULE_EXACT, text, source, settings, name));
             return NULL;
         }
     }
@@ -299,19 +300,21 @@ const char *cors_policy_add_self_origin(apr_pool_t *pool, cors_policy *policy, c
         return apr_psprintf(pool, "\"%s\" is not an origin (%s): write scheme://host[:port]", text,
                             cors_origin_status_text(status));
     if (policy->self_origins == NULL) {
-        policy->self_origins = cors_strset_make(pool);
+        policy->self_origins = apr_hash_make(pool);
         policy->self_texts = apr_array_make(pool, 2, sizeof(const char *));
     }
     copy = apr_pstrmemdup(pool, origin.text, origin.len);
-    if (cors_strset_add(policy->self_origins, origin.text, origin.len, copy) == NULL)
+    if (apr_hash_get(policy->self_origins, copy, (apr_ssize_t)origin.len) == NULL) {
+        apr_hash_set(policy->self_origins, copy, (apr_ssize_t)origin.len, copy);
         APR_ARRAY_PUSH(policy->self_texts, const char *) = copy;
+    }
     return NULL;
 }
 
 int cors_policy_is_self_origin(const cors_policy *policy, const cors_origin *origin)
 {
     return policy->self_origins != NULL &&
-           cors_strset_get(policy->self_origins, origin->text, origin->len) != NULL;
+           apr_hash_get(policy->self_origins, origin->text, (apr_ssize_t)origin->len) != NULL;
 }
 
 static const char *wildcard_credentials_error(apr_pool_t *pool, const cors_policy *policy,
@@ -383,6 +386,13 @@ cors_mode cors_policy_mode(const cors_policy *policy)
     return policy->mode != CORS_UNSET ? (cors_mode)policy->mode : CORS_MODE_OFF;
 }
 
+const char *cors_mode_name(cors_mode mode)
+{
+    return mode == CORS_MODE_ENFORCE       ? "enforce"
+           : mode == CORS_MODE_REPORT_ONLY ? "report-only"
+                                           : "off";
+}
+
 cors_denied_action cors_policy_denied_origin(const cors_policy *policy)
 {
     return policy->denied_origin != CORS_UNSET ? (cors_denied_action)policy->denied_origin
@@ -415,7 +425,7 @@ cors_match_result cors_policy_match_raw(const cors_policy *policy, const char *r
     if (!policy->has_origins)
         return CORS_MATCH_NONE;
     if (parsed != NULL) {
-        *rule = cors_strset_get(policy->exact, parsed->text, parsed->len);
+        *rule = apr_hash_get(policy->exact, parsed->text, (apr_ssize_t)parsed->len);
         if (*rule != NULL)
             return CORS_MATCH_RULE;
     }

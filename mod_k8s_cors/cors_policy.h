@@ -16,7 +16,7 @@
 
 #include "cors_origin.h"
 #include "cors_regex.h"
-#include "cors_strset.h"
+#include <apr_hash.h>
 #include "cors_tokens.h"
 
 #define CORS_UNSET (-1)
@@ -89,7 +89,7 @@ typedef struct cors_policy {
     /* Origin rules are one unit: a level that names any origin replaces the
      * inherited rules, so a <Location> never silently widens its parent. */
     int has_origins;
-    cors_strset *exact;           /* normalized origin -> const cors_rule * */
+    apr_hash_t *exact;            /* normalized origin -> const cors_rule * */
     apr_array_header_t *patterns; /* const cors_rule *, in configuration order */
     struct cors_matcher *matcher; /* index over patterns (cors_matcher.h) */
     const cors_rule *any;
@@ -103,7 +103,7 @@ typedef struct cors_policy {
      * virtual host's names (a TLS terminator or a load balancer in front).
      * Like the origin rules, a level that names any replaces the inherited
      * ones. */
-    cors_strset *self_origins;      /* normalized origin -> its text as configured */
+    apr_hash_t *self_origins;       /* normalized origin -> its text as configured */
     apr_array_header_t *self_texts; /* const char *, normalized, in configuration order */
 } cors_policy;
 
@@ -165,6 +165,9 @@ int cors_effective_private_network(const cors_policy *policy, const cors_rule *r
 
 /* The policy's own settings, defaults filled in. */
 cors_mode cors_policy_mode(const cors_policy *policy);
+/* "off", "enforce" or "report-only": as K8sCors, the metrics and the JSON
+ * say it. */
+const char *cors_mode_name(cors_mode mode);
 cors_denied_action cors_policy_denied_origin(const cors_policy *policy);
 int cors_policy_method_status(const cors_policy *policy);
 int cors_policy_strict(const cors_policy *policy);

@@ -109,8 +109,8 @@ static const char *rule_lines(apr_pool_t *pool, const cors_rule *rule)
 
 const char *cors_policy_to_directives(apr_pool_t *pool, const cors_policy *policy)
 {
-    static const char *const modes[] = {"off", "enforce", "report-only"};
-    const char *out = apr_pstrcat(pool, "K8sCors ", modes[cors_policy_mode(policy)], "\n", NULL);
+    const char *out =
+        apr_pstrcat(pool, "K8sCors ", cors_mode_name(cors_policy_mode(policy)), "\n", NULL);
     if (policy->denied_origin != CORS_UNSET)
         out =
             apr_pstrcat(pool, out, "K8sCorsDeniedOrigin ",

@@ -6,13 +6,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "cors_tokens.h"
 
 int cors_is_tchar(unsigned char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+    /* ASCII only, whatever the locale: a token is never a byte over 0x7f. */
+    if (c < 0x80 && apr_isalnum(c))
         return 1;
     return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
@@ -24,10 +26,8 @@ static int is_ows(char c)
 
 static void lower_copy(char *dst, const char *src, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        char c = src[i];
-        dst[i] = (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
-    }
+    for (size_t i = 0; i < len; i++)
+        dst[i] = (char)apr_tolower(src[i]);
 }
 
 const char *cors_token_list_make(apr_pool_t *pool, const char *const *names, int n,
@@ -43,7 +43,7 @@ const char *cors_token_list_make(apr_pool_t *pool, const char *const *names, int
         return "the list is empty";
     list = apr_pcalloc(pool, sizeof(*list));
     copy = apr_palloc(pool, sizeof(*copy) * (size_t)n);
-    list->lookup = cors_strset_make(pool);
+    list->lookup = apr_hash_make(pool);
     list->case_insensitive = case_insensitive;
     for (int i = 0; i < n; i++) {
         size_t len = strlen(names[i]);
@@ -62,7 +62,9 @@ const char *cors_token_list_make(apr_pool_t *pool, const char *const *names, int
             memcpy(key, names[i], len);
         copy[list->count] = apr_pstrdup(pool, names[i]);
         /* A repeated name is listed once. */
-        if (cors_strset_add(list->lookup, key, len, copy[list->count]) == NULL) {
+        if (apr_hash_get(list->lookup, key, (apr_ssize_t)len) == NULL) {
+            apr_hash_set(list->lookup, apr_pstrmemdup(pool, key, len), (apr_ssize_t)len,
+                         copy[list->count]);
             joined_len += len + 2;
             list->count++;
         }
@@ -114,7 +116,7 @@ int cors_token_list_has(const cors_token_list *list, const char *name, size_t le
         name = key;
     }
     if (list->lookup != NULL)
-        return cors_strset_get(list->lookup, name, len) != NULL;
+        return apr_hash_get(list->lookup, name, (apr_ssize_t)len) != NULL;
     /* Static lists (the defaults) have no hash set: a handful of names. */
     for (int i = 0; i < list->count; i++) {
         const char *candidate = list->names[i];

@@ -13,7 +13,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
-#include "cors_strset.h"
+#include <apr_hash.h>
 
 /* Bounds for Access-Control-Request-Headers. Browsers send the CORS-unsafe
  * names only, lower-cased, sorted and comma-joined; a real request carries a
@@ -25,8 +25,8 @@
 typedef struct {
     const char *const *names; /* as configured */
     int count;
-    cors_strset *lookup; /* key: name, lower-cased when case-insensitive; NULL: scan names */
-    const char *joined;  /* "A, B, C": the header value to send */
+    apr_hash_t *lookup; /* key: name, lower-cased when case-insensitive; NULL: scan names */
+    const char *joined; /* "A, B, C": the header value to send */
     int case_insensitive;
     int wildcard; /* the list is "*" */
 } cors_token_list;

@@ -247,8 +247,10 @@ static void add_name(apr_pool_t *pool, k8s_cors_server_conf *conf, const char *n
         return;
     lower = apr_pstrdup(pool, name);
     ap_str_tolower(lower);
-    if (cors_strset_add(conf->names, lower, strlen(lower), lower) == NULL)
+    if (apr_hash_get(conf->names, lower, APR_HASH_KEY_STRING) == NULL) {
+        apr_hash_set(conf->names, lower, APR_HASH_KEY_STRING, lower);
         APR_ARRAY_PUSH(conf->name_list, const char *) = lower;
+    }
 }
 
 int k8s_cors_self_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
@@ -257,7 +259,7 @@ int k8s_cors_self_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     (void)ptemp;
     for (; s != NULL; s = s->next) {
         k8s_cors_server_conf *conf = ap_get_module_config(s->module_config, &k8s_cors_module);
-        conf->names = cors_strset_make(pconf);
+        conf->names = apr_hash_make(pconf);
         conf->name_list = apr_array_make(pconf, 4, sizeof(const char *));
         conf->wild_names = s->wild_names;
         add_name(pconf, conf, s->server_hostname);
@@ -273,7 +275,7 @@ int k8s_cors_host_is_self(const request_rec *r)
         ap_get_module_config(r->server->module_config, &k8s_cors_module);
     if (r->hostname == NULL || conf == NULL || conf->names == NULL)
         return 0;
-    if (cors_strset_get(conf->names, r->hostname, strlen(r->hostname)) != NULL)
+    if (apr_hash_get(conf->names, r->hostname, APR_HASH_KEY_STRING) != NULL)
         return 1;
     for (int i = 0; conf->wild_names != NULL && i < conf->wild_names->nelts; i++)
         if (ap_strcasecmp_match(r->hostname, APR_ARRAY_IDX(conf->wild_names, i, const char *)) == 0)

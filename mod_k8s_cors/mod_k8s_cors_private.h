@@ -32,7 +32,7 @@ typedef struct {
 /* Per-server facts for the same-origin test, from the configuration once
  * it is read (post_config): never from what a client sends. */
 typedef struct {
-    cors_strset *names;             /* ServerName and ServerAlias names, lower-case */
+    apr_hash_t *names;              /* ServerName and ServerAlias names, lower-case */
     apr_array_header_t *name_list;  /* the same, const char *, in configuration order */
     apr_array_header_t *wild_names; /* ServerAlias names with * or ?, const char * */
 } k8s_cors_server_conf;

@@ -317,9 +317,7 @@ static void explain(apr_pool_t *pool, const options *opt, const lint_config *con
     }
     printf("explain: %s %s from %s under %s mode\n", request.method,
            opt->location ? opt->location : "/", opt->explain_origin,
-           cors_policy_mode(policy) == CORS_MODE_ENFORCE       ? "enforce"
-           : cors_policy_mode(policy) == CORS_MODE_REPORT_ONLY ? "report-only"
-                                                               : "off");
+           cors_mode_name(cors_policy_mode(policy)));
     printf("  kind:     %s\n  decision: %s (%s)\n", cors_kind_name(decision.kind),
            decision.allowed ? "allowed" : "denied", cors_reason_name(decision.reason));
     if (decision.origin_status != CORS_ORIGIN_OK)

@@ -23,7 +23,7 @@ int main(void)
     }
 
     sr = srunner_create(origin_suite());
-    srunner_add_suite(sr, strset_suite());
+    srunner_add_suite(sr, matcher_suite());
     srunner_add_suite(sr, regex_suite());
     srunner_add_suite(sr, tokens_suite());
     srunner_add_suite(sr, policy_suite());
@@ -32,6 +32,8 @@ int main(void)
     srunner_add_suite(sr, lint_controllers_suite());
     srunner_add_suite(sr, policy_text_suite());
     srunner_add_suite(sr, metrics_suite());
+    srunner_add_suite(sr, directives_suite());
+    srunner_add_suite(sr, json_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failures = srunner_ntests_failed(sr);

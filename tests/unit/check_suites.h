@@ -8,7 +8,7 @@
 #include <check.h>
 
 Suite *origin_suite(void);
-Suite *strset_suite(void);
+Suite *matcher_suite(void);
 Suite *regex_suite(void);
 Suite *tokens_suite(void);
 Suite *policy_suite(void);
@@ -17,5 +17,7 @@ Suite *lint_suite(void);
 Suite *lint_controllers_suite(void);
 Suite *policy_text_suite(void);
 Suite *metrics_suite(void);
+Suite *directives_suite(void);
+Suite *json_suite(void);
 
 #endif

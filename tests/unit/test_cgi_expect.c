@@ -9,8 +9,8 @@
 
 #include "console.h"
 #include "test_cgi_suites.h"
+#include "unit_fixture.h"
 
-static apr_pool_t *pool;
 static console_policy policy;
 
 static const char policy_text[] = "K8sCors On\n"
@@ -26,13 +26,8 @@ static const char policy_text[] = "K8sCors On\n"
 
 static void setup(void)
 {
-    apr_pool_create(&pool, NULL);
+    unit_setup();
     ck_assert_ptr_null(console_policy_load(pool, policy_text, "/", &policy));
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
 }
 
 static const char *explain(const char *origin, const char *method, const char *headers,
@@ -209,7 +204,7 @@ Suite *cgi_expect_suite(void)
 {
     Suite *s = suite_create("cgi_expect");
     TCase *tc = tcase_create("expect");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, unit_teardown);
     tcase_add_test(tc, unsafe_header_lists);
     tcase_add_test(tc, simple_and_preflighted);
     tcase_add_test(tc, refusals);

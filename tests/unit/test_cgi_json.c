@@ -11,18 +11,7 @@
 
 #include "console.h"
 #include "test_cgi_suites.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    apr_pool_create(&pool, NULL);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-}
+#include "unit_fixture.h"
 
 /* No byte that could end the string, start markup or break a parser. */
 static void assert_inert(const char *json)
@@ -147,7 +136,7 @@ Suite *cgi_json_suite(void)
 {
     Suite *s = suite_create("cgi_json");
     TCase *tc = tcase_create("escaping");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, escapes_hostile_strings);
     tcase_add_test(tc, error_documents);
     tcase_add_test(tc, echo_never_shows_values);

@@ -10,18 +10,7 @@
 
 #include "console.h"
 #include "test_cgi_suites.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    apr_pool_create(&pool, NULL);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-}
+#include "unit_fixture.h"
 
 static const char *decode(const char *text, int plus)
 {
@@ -234,7 +223,7 @@ Suite *cgi_request_suite(void)
 {
     Suite *s = suite_create("cgi_request");
     TCase *tc = tcase_create("parsing");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, decode_valid);
     tcase_add_test(tc, decode_refuses_bad_escapes);
     tcase_add_test(tc, decode_refuses_raw_nul);

@@ -11,18 +11,7 @@
 
 #include "console.h"
 #include "test_cgi_suites.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    apr_pool_create(&pool, NULL);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-}
+#include "unit_fixture.h"
 
 START_TEST(target_accepts_api_servers)
 {
@@ -207,7 +196,7 @@ Suite *cgi_target_suite(void)
 {
     Suite *s = suite_create("cgi_probe_target");
     TCase *tc = tcase_create("target");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, target_accepts_api_servers);
     tcase_add_test(tc, target_refuses_everything_else);
     tcase_add_test(tc, address_ranges);

@@ -11,6 +11,7 @@
 
 #include "check_suites.h"
 #include "cors_decision.h"
+#include "unit_fixture.h"
 
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -20,7 +21,6 @@
     "X-Requested-With, If-Modified-Since"
 #define APPS_PATTERN "https://[a-z0-9-]+\\.apps\\.example\\.com"
 
-static apr_pool_t *pool;
 static cors_policy *policy;
 
 /* The policy every test here uses, merged with an empty parent so that
@@ -29,7 +29,7 @@ static void setup(void)
 {
     cors_policy *p;
 
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
+    unit_setup();
     p = cors_policy_make(pool);
     ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://dashboard.example.com", "t:1"));
     ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://monitoring.example.com", "t:2"));
@@ -40,8 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    apr_pool_destroy(pool);
-    pool = NULL;
+    unit_teardown();
     policy = NULL;
 }
 

@@ -11,18 +11,7 @@
 
 #include "check_suites.h"
 #include "cors_core.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    apr_pool_create(&pool, NULL);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-}
+#include "unit_fixture.h"
 
 #define K         CORS_SEMANTICS_KUBE
 #define W         CORS_SEMANTICS_WHOLE
@@ -373,7 +362,7 @@ Suite *lint_suite(void)
 {
     Suite *s = suite_create("lint");
     TCase *tc = tcase_create("patterns");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_loop_test(tc, test_lint_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, test_suggestions_fix);
     tcase_add_loop_test(tc, test_suggestions_relint_clean, 0,

@@ -19,18 +19,7 @@
 
 #include "check_suites.h"
 #include "cors_core.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    apr_pool_create(&pool, NULL);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-}
+#include "unit_fixture.h"
 
 /* regexp.QuoteMeta, then the first `\*` made one label. */
 static void go_quote(char *out, const char *entry)
@@ -321,7 +310,7 @@ Suite *lint_controllers_suite(void)
 {
     Suite *s = suite_create("lint_controllers");
     TCase *tc = tcase_create("controllers");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_loop_test(tc, test_ingress_nginx, 0,
                         (int)(sizeof(nginx_cases) / sizeof(nginx_cases[0])));
     tcase_add_test(tc, test_ingress_nginx_credentials);

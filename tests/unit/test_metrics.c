@@ -1,26 +1,61 @@
 /*
- * The policy and reload part of the metrics exposition: the reloader's
- * status file is read strictly (only known names, only plain numbers), and
- * the policy hash tells fields apart.
+ * The metrics exposition: the request counters and the rules' hits as
+ * Prometheus text; the policy and reload part, where the reloader's status
+ * file is read strictly (only known names, only plain numbers) and the
+ * policy hash tells fields apart.
  */
-#include <check.h>
 #include <string.h>
 
 #include "check_suites.h"
 #include "cors_metrics.h"
+#include "unit_fixture.h"
 
-static apr_pool_t *pool;
 static const cors_metrics_policy policy = {"0123456789abcdef", 3, 1764579600};
 
-static void setup(void)
+/* Counters rendered under their labels; a rule's name escaped as a label
+ * value; only the rules configured now; only kinds a decision can have. */
+START_TEST(test_render_counters)
 {
-    apr_pool_create(&pool, NULL);
-}
+    cors_metrics *m = apr_pcalloc(pool, sizeof(*m));
+    int slots[2];
+    const char *out;
 
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
+    slots[0] = cors_metrics_rule_slot(m, "dash\\board \"ro\"\nx");
+    ck_assert_int_eq(cors_metrics_rule_slot(m, "gone"), 1);
+    slots[1] = cors_metrics_rule_slot(m, "apps");
+    ck_assert_int_eq(cors_metrics_rule_slot(m, "apps"), slots[1]);
+    m->requests[0][CORS_METRIC_ALLOWED][CORS_KIND_PREFLIGHT] = 7;
+    m->requests[1][CORS_METRIC_DENIED_ORIGIN][CORS_KIND_ACTUAL] = 2;
+    m->requests[0][CORS_METRIC_NO_ORIGIN][CORS_KIND_NONE] = 11;
+    m->preflights_answered[1] = 3;
+    m->refused[1] = 4;
+    m->upstream_headers_removed = 5;
+    m->regex_limit = 6;
+    m->rules[slots[0]].hits = 8;
+    m->rules[1].hits = 99;
+    out = cors_metrics_render(pool, m, slots, 2);
+
+    ck_assert_ptr_nonnull(strstr(out, "# TYPE k8s_cors_requests_total counter\n"));
+    ck_assert_ptr_nonnull(strstr(
+        out,
+        "\nk8s_cors_requests_total{decision=\"allowed\",kind=\"preflight\",mode=\"enforce\"} 7\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nk8s_cors_requests_total{decision=\"denied_origin\","
+                                      "kind=\"actual\",mode=\"report-only\"} 2\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nk8s_cors_requests_total{decision=\"no_origin\","
+                                      "kind=\"none\",mode=\"enforce\"} 11\n"));
+    ck_assert_ptr_null(strstr(out, "decision=\"no_origin\",kind=\"preflight\""));
+    ck_assert_ptr_null(strstr(out, "decision=\"allowed\",kind=\"none\""));
+    ck_assert_ptr_nonnull(
+        strstr(out, "\nk8s_cors_preflights_answered_total{result=\"denied\"} 3\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nk8s_cors_requests_refused_total{status=\"405\"} 4\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nk8s_cors_upstream_headers_removed_total 5\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nk8s_cors_regex_limit_total 6\n"));
+    ck_assert_ptr_nonnull(
+        strstr(out, "\nk8s_cors_rule_hits_total{rule=\"dash\\\\board \\\"ro\\\"\\nx\"} 8\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\nk8s_cors_rule_hits_total{rule=\"apps\"} 0\n"));
+    ck_assert_ptr_null(strstr(out, "gone"));
 }
+END_TEST
 
 START_TEST(test_policy_without_status)
 {
@@ -105,12 +140,16 @@ Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("policy_and_reload");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, test_policy_without_status);
     tcase_add_test(tc, test_status_file);
     tcase_add_test(tc, test_status_file_blank_lines_and_unknown_names);
     tcase_add_test(tc, test_status_file_hostile_values);
     tcase_add_test(tc, test_hash_fields);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("render");
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
+    tcase_add_test(tc, test_render_counters);
     suite_add_tcase(s, tc);
     return s;
 }

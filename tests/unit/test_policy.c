@@ -9,21 +9,9 @@
 
 #include "check_suites.h"
 #include "cors_policy.h"
+#include "unit_fixture.h"
 
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
 
 static void add_origin(cors_policy *p, const char *text)
 {
@@ -470,7 +458,7 @@ Suite *policy_suite(void)
     TCase *tc;
 
     tc = tcase_create("origins");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, test_add_origin_ok);
     tcase_add_loop_test(tc, test_add_origin_bad, 0, N_ELEMS(bad_origins));
     tcase_add_test(tc, test_add_origin_any_and_null);
@@ -479,7 +467,7 @@ Suite *policy_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("match");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, test_exact_beats_pattern);
     tcase_add_loop_test(tc, test_pattern_order, 0, N_ELEMS(order_cases));
     tcase_add_test(tc, test_any_is_last);
@@ -487,7 +475,7 @@ Suite *policy_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("settings");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_loop_test(tc, test_max_age, 0, N_ELEMS(max_age_cases));
     tcase_add_test(tc, test_merge_origins_replace);
     tcase_add_test(tc, test_merge_any_replaces);

@@ -7,18 +7,7 @@
 
 #include "check_suites.h"
 #include "cors_core.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    apr_pool_create(&pool, NULL);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-}
+#include "unit_fixture.h"
 
 static const char policy_text[] =
     "K8sCors report-only\n"
@@ -124,7 +113,7 @@ Suite *policy_text_suite(void)
 {
     Suite *s = suite_create("policy_text");
     TCase *tc = tcase_create("policy_text");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_apply_text_errors);
     tcase_add_test(tc, test_config_word);

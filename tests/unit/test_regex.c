@@ -10,19 +10,7 @@
 
 #include "check_suites.h"
 #include "cors_regex.h"
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
+#include "unit_fixture.h"
 
 static const char *result_name(cors_regex_result r)
 {
@@ -221,20 +209,20 @@ Suite *regex_suite(void)
     TCase *tc;
 
     tc = tcase_create("match");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_loop_test(tc, test_regex_match, 0, N_ELEMS(match_cases));
     tcase_add_test(tc, test_regex_respects_len);
     tcase_add_test(tc, test_regex_pattern_text);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, test_regex_invalid);
     tcase_add_test(tc, test_regex_invalid_others);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, test_regex_catastrophic);
     tcase_add_test(tc, test_regex_configured_limit);
     tcase_add_test(tc, test_regex_inline_limit);

@@ -11,22 +11,10 @@
 
 #include "check_suites.h"
 #include "cors_tokens.h"
+#include "unit_fixture.h"
 
 #define S(lit)     lit, sizeof(lit) - 1
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static apr_pool_t *pool;
-
-static void setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&pool, NULL), APR_SUCCESS);
-}
-
-static void teardown(void)
-{
-    apr_pool_destroy(pool);
-    pool = NULL;
-}
 
 /* ---- tchar: RFC 9110, every byte ------------------------------------------ */
 
@@ -331,7 +319,7 @@ Suite *tokens_suite(void)
     TCase *tc;
 
     tc = tcase_create("lists");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, test_is_tchar);
     tcase_add_loop_test(tc, test_token_list_parse, 0, N_ELEMS(list_cases));
     tcase_add_test(tc, test_token_list_make);
@@ -341,7 +329,7 @@ Suite *tokens_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("request-headers");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_loop_test(tc, test_acrh, 0, N_ELEMS(acrh_cases));
     tcase_add_test(tc, test_acrh_respects_len);
     tcase_add_test(tc, test_acrh_too_many);

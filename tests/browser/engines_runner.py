@@ -1,27 +1,22 @@
 #!/usr/bin/python3
-"""Runs the console's browser tests: every test_*.py module in this
-directory (or the ones named), with the integration harness's runner, in
-one browser engine.
+"""Runs the console's browser tests (the integration tests' runner,
+tests/integration/main.py --dir tests/browser) in one browser engine, or
+in each in turn.
 
-Usage: main.py [--engine ENGINE] [-k SUBSTRING] [test_module.py ...]
+Usage: engines_runner.py [--engine ENGINE] [-k SUBSTRING] [test_module.py ...]
 ENGINE is chromium, firefox or webkit (browsers.py); "all" runs the tests
 in each of the three in turn, "installed" in each one installed (a SKIP
 line names the others). The engine defaults to $K8S_CORS_BROWSER, else
 chromium. Prints PASS/FAIL per test and "N passed, N failed" (over every
 engine run); exits 1 on a failure.
-Needs Debian's chromium, firefox-esr, or webkit2gtk-driver with xvfb
-(scripts/install-deps.sh --test); $CHROMIUM, $FIREFOX, $WEBKIT_WEBDRIVER
-and $WEBKIT_MINIBROWSER override the binaries.
 """
 
 import argparse
-import importlib
 import os
 import re
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 
 sys.dont_write_bytecode = True
@@ -30,12 +25,14 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "integration"))
 
 import browsers  # noqa: E402
-import harness  # noqa: E402
+import main as integration_main  # noqa: E402 (tests/integration/main.py)
+
+SUMMARY = re.compile(r"(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\n?")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=("chromium", "firefox", "webkit", "all", "installed"),
+    parser.add_argument("--engine", choices=browsers.ENGINES + ("all", "installed"),
                         default=os.environ.get("K8S_CORS_BROWSER") or "chromium")
     parser.add_argument("-k", dest="name_filter", metavar="SUBSTRING")
     parser.add_argument("modules", nargs="*", metavar="test_module.py")
@@ -44,17 +41,10 @@ def main(argv=None):
         return run_engines(arguments)
     os.environ["K8S_CORS_BROWSER"] = arguments.engine
     if browsers.installed(arguments.engine):
-        print("engine: %s (%s)" % (arguments.engine, browsers.version(arguments.engine)), flush=True)
-    paths = [HERE / Path(name).name for name in arguments.modules] or sorted(HERE.glob("test_*.py"))
-    modules, failures = [], 0
-    for path in paths:
-        try:
-            modules.append(importlib.import_module(path.stem))
-        except Exception:
-            print("FAIL %s: the module could not be imported" % path.stem)
-            print("    " + traceback.format_exc().rstrip().replace("\n", "\n    "))
-            failures += 1
-    return harness.run_all(modules, arguments.name_filter, failed_before=failures)
+        print("engine: %s (%s)" % (arguments.engine, browsers.version(arguments.engine)),
+              flush=True)
+    rest = ["--dir", str(HERE)] + (["-k", arguments.name_filter] if arguments.name_filter else [])
+    return integration_main.main(rest + arguments.modules)
 
 
 def run_engines(arguments):
@@ -76,7 +66,7 @@ def run_engines(arguments):
                                    stderr=subprocess.STDOUT, text=True)
         summary = None
         for line in process.stdout:
-            found = re.fullmatch(r"(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\n?", line)
+            found = SUMMARY.fullmatch(line)
             if found:
                 summary = found
                 line = "%s: %s" % (name, line)
