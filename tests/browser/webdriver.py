@@ -24,7 +24,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 MAX_SHOT_HEIGHT = 4000  # the Xvfb screen is 1600 x 4200
 MINIBROWSER_CANDIDATES = ("/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
                           "/usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
@@ -155,30 +154,28 @@ class Page:
         self.command("DELETE", "/actions")
 
     def screenshot(self, path):
-        """The whole document (up to MAX_SHOT_HEIGHT px): its root element."""
+        """The whole document (up to MAX_SHOT_HEIGHT px)."""
         return self.screenshot_of(":root", path, max_height=MAX_SHOT_HEIGHT)
 
     def screenshot_of(self, selector, path, max_height=1600):
-        """The element, with the window made tall enough for it (up to
-        max_height): WebKit's element screenshots stop at the viewport."""
+        """The band of the page the element covers (up to max_height px
+        tall), across the viewport's width: the viewport is made that tall
+        and the element scrolled to its top, then the viewport is taken.
+        WebKitGTK 2.50's element screenshots come out black unless the
+        element fills the viewport."""
         viewport = self.evaluate("[innerWidth, innerHeight]")
-        height = self.evaluate("Math.ceil(Math.max(document.querySelector(%s).getBoundingClientRect()"
-                               ".height, %s === ':root' ? document.documentElement.scrollHeight : 0))"
+        height = self.evaluate("Math.ceil(%s === ':root' ? document.documentElement.scrollHeight"
+                               " : document.querySelector(%s).getBoundingClientRect().height)"
                                % (json.dumps(selector), json.dumps(selector)))
-        wanted = min(max(height, viewport[1]), max_height, MAX_SHOT_HEIGHT)
+        wanted = max(1, min(height, max_height, MAX_SHOT_HEIGHT))
         try:
-            if wanted > viewport[1]:
-                self.set_viewport(viewport[0], wanted)
-            # At the top of the viewport (WebKit scrolls it only into view,
-            # then cuts at the viewport), once the new size is painted.
+            self.set_viewport(viewport[0], wanted)
             self.evaluate("document.querySelector(%s).scrollIntoView({block: 'start'});"
                           " new Promise((painted) => requestAnimationFrame(() =>"
                           " requestAnimationFrame(painted)))" % json.dumps(selector))
-            element = self.command("POST", "/element", {"using": "css selector", "value": selector})
-            data = self.command("GET", "/element/%s/screenshot" % element[ELEMENT], timeout=20)
+            data = self.command("GET", "/screenshot", timeout=30)
         finally:
-            if wanted > viewport[1]:
-                self.set_viewport(*viewport)
+            self.set_viewport(*viewport)
         Path(path).write_bytes(base64.b64decode(data))
         return path
 
