@@ -2,8 +2,8 @@
 with the Python standard library only.
 
 WebKit(...) starts Xvfb on a free display, then Debian's WebKitWebDriver
-(package webkit2gtk-driver) in a private mount namespace (`unshare -m`)
-where a hosts file of its own, mapping the test host names to 127.0.0.1,
+(package webkit2gtk-driver) in a private mount namespace (`unshare -m`;
+a user other than root gets a user namespace of its own too) where a hosts file of its own, mapping the test host names to 127.0.0.1,
 is bind-mounted over /etc/hosts: the machine's hosts file is never
 touched. The session starts MiniBrowser --automation with a fresh home
 directory and accepts the test CA's certificates (acceptInsecureCerts).
@@ -244,8 +244,11 @@ class WebKit:
         environment.pop("DBUS_SESSION_BUS_ADDRESS", None)
         self.port = _free_port()
         self.base = "http://127.0.0.1:%d" % self.port
+        # As root a mount namespace is enough; a user maps itself to root in
+        # a user namespace of its own for the bind mount.
+        namespaces = ["--mount"] if os.geteuid() == 0 else ["--user", "--map-root-user", "--mount"]
         self.driver = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            ["unshare", *namespaces, "--propagation", "private", "sh", "-c",
              'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts),
              driver_binary(), "--port=%d" % self.port, "--host=127.0.0.1"],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
