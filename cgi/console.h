@@ -116,13 +116,23 @@ typedef enum {
     CONSOLE_CREDENTIALS_INCLUDE,
 } console_credentials;
 
+/* The values of the headers Fetch safelists by value, when the script sets
+ * them (NULL: not given). */
+typedef struct {
+    const char *content_type;
+    const char *accept;
+    const char *accept_language;
+    const char *content_language;
+} console_header_values;
+
 /* A browser request to explain: what fetch() is called with. */
 typedef struct {
     const char *origin;
     const char *method;
-    const char *headers;      /* comma-separated header names the script sets, or NULL */
-    const char *content_type; /* the Content-Type value when headers names it */
+    const char *headers;          /* comma-separated header names the script sets, or NULL */
+    console_header_values values; /* the safelisted-by-value headers' values */
     console_credentials credentials;
+    const char *read; /* comma-separated response header names the script reads, or NULL */
 } console_browser_request;
 
 /* Parses "omit", "same-origin", "include". Returns 0 on success. */
@@ -130,14 +140,22 @@ int console_credentials_parse(const char *text, console_credentials *out);
 
 /* The Access-Control-Request-Headers value a browser sends for headers (the
  * CORS-unsafe names, lower-cased, sorted, comma-joined), or NULL when none
- * is unsafe. *error is set when headers is not a list of tokens. */
+ * is unsafe: Fetch's rules, values included (a Content-Type, an Accept
+ * over 128 bytes or with a byte such as '"' or '@' is unsafe). *error is
+ * set when headers is not a list of tokens. */
+const char *console_unsafe_header_list(apr_pool_t *pool, const char *headers,
+                                       const console_header_values *values, const char **error);
+
+/* The same with only a Content-Type value. */
 const char *console_unsafe_headers(apr_pool_t *pool, const char *headers, const char *content_type,
                                    const char **error);
 
 /* The explanation, as JSON: the preflight (when the browser sends one) and
  * the actual request, each with the module's decision and the browser's
  * check of the headers the decision sends, and the expectation
- * {"verdict":"allowed"|"blocked","status":N|null,"cause":...}. Returns
+ * {"verdict":"allowed"|"blocked","status":N|null,"cause":...,
+ * "reaches_api_server":bool (the request itself, not a preflight),
+ * "readable":[names of read the script sees]|null}. Returns
  * NULL with *error set when the request is malformed. */
 const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
                                  const console_browser_request *request, const char **error);

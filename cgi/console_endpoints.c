@@ -85,8 +85,9 @@ console_answer console_policy_endpoint(const console_request *r)
 
 console_answer console_explain_endpoint(const console_request *r)
 {
-    static const char *const allowed[] = {"origin",       "method",      "headers",
-                                          "content_type", "credentials", NULL};
+    static const char *const allowed[] = {
+        "origin", "method", "headers",         "content_type",     "credentials",
+        "read",   "accept", "accept_language", "content_language", NULL};
     console_browser_request b = {0};
     const char *json, *error = NULL;
     console_answer answer;
@@ -102,7 +103,11 @@ console_answer console_explain_endpoint(const console_request *r)
     if (b.method == NULL)
         b.method = "GET";
     b.headers = apr_table_get(r->params, "headers");
-    b.content_type = apr_table_get(r->params, "content_type");
+    b.values.content_type = apr_table_get(r->params, "content_type");
+    b.values.accept = apr_table_get(r->params, "accept");
+    b.values.accept_language = apr_table_get(r->params, "accept_language");
+    b.values.content_language = apr_table_get(r->params, "content_language");
+    b.read = apr_table_get(r->params, "read");
     if (console_credentials_parse(apr_table_get(r->params, "credentials"), &b.credentials) != 0)
         return console_error(r->pool, 400, "bad-parameter",
                              "credentials: omit, same-origin or include");

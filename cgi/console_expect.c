@@ -15,7 +15,10 @@
 
 #include "console.h"
 
-#define EXPLAIN_HEADERS_MAX 32
+/* Header names explain takes: more than a page may send and the gateway
+ * accepts in Access-Control-Request-Headers (CORS_ACRH_MAX_NAMES), so that
+ * a longer list is explained as the gateway refuses it. */
+#define EXPLAIN_HEADERS_MAX 256
 
 int console_credentials_parse(const char *text, console_credentials *out)
 {
@@ -37,7 +40,17 @@ static const char *credentials_name(console_credentials credentials)
                                                             : "omit";
 }
 
-/* Fetch's CORS-safelisted Content-Type essences. */
+/* Fetch's CORS-unsafe request-header bytes. */
+static int has_unsafe_byte(const char *value)
+{
+    for (const unsigned char *c = (const unsigned char *)value; *c; c++)
+        if ((*c < 0x20 && *c != '\t') || *c == 0x7f || strchr("\"():<>?@[\\]{}", *c) != NULL)
+            return 1;
+    return 0;
+}
+
+/* Fetch's CORS-safelisted Content-Type: at most 128 bytes, no unsafe
+ * byte, and one of three essences. */
 static int safelisted_content_type(apr_pool_t *pool, const char *value)
 {
     static const char *const essences[] = {"application/x-www-form-urlencoded",
@@ -45,7 +58,7 @@ static int safelisted_content_type(apr_pool_t *pool, const char *value)
     char *essence;
     size_t len;
 
-    if (value == NULL || strlen(value) > 128)
+    if (value == NULL || strlen(value) > 128 || has_unsafe_byte(value))
         return 0;
     len = strcspn(value, ";");
     essence = apr_pstrmemdup(pool, value, len);
@@ -59,6 +72,38 @@ static int safelisted_content_type(apr_pool_t *pool, const char *value)
     return 0;
 }
 
+/* Accept (no unsafe byte), Accept-Language and Content-Language (only
+ * 0-9 A-Z a-z space * , - . ; =), at most 128 bytes. A value the caller
+ * did not give is taken for a short safelisted one. */
+static int safelisted_value(const char *name, const char *value)
+{
+    if (value == NULL)
+        return 1;
+    if (strlen(value) > 128)
+        return 0;
+    if (strcmp(name, "accept") == 0)
+        return !has_unsafe_byte(value);
+    for (const char *c = value; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+              strchr(" *,-.;=", *c) != NULL))
+            return 0;
+    return 1;
+}
+
+static int safelisted_header(apr_pool_t *pool, const char *name,
+                             const console_header_values *values)
+{
+    if (strcmp(name, "accept") == 0)
+        return safelisted_value(name, values->accept);
+    if (strcmp(name, "accept-language") == 0)
+        return safelisted_value(name, values->accept_language);
+    if (strcmp(name, "content-language") == 0)
+        return safelisted_value(name, values->content_language);
+    if (strcmp(name, "content-type") == 0)
+        return safelisted_content_type(pool, values->content_type);
+    return 0;
+}
+
 static int compare_names(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -66,6 +111,14 @@ static int compare_names(const void *a, const void *b)
 
 const char *console_unsafe_headers(apr_pool_t *pool, const char *headers, const char *content_type,
                                    const char **error)
+{
+    console_header_values values = {0};
+    values.content_type = content_type;
+    return console_unsafe_header_list(pool, headers, &values, error);
+}
+
+const char *console_unsafe_header_list(apr_pool_t *pool, const char *headers,
+                                       const console_header_values *values, const char **error)
 {
     const char *names[EXPLAIN_HEADERS_MAX];
     const char *joined = NULL;
@@ -94,12 +147,10 @@ const char *console_unsafe_headers(apr_pool_t *pool, const char *headers, const 
             if (*c >= 'A' && *c <= 'Z')
                 *c = (char)(*c - 'A' + 'a');
         }
-        if (strcmp(name, "accept") == 0 || strcmp(name, "accept-language") == 0 ||
-            strcmp(name, "content-language") == 0 ||
-            (strcmp(name, "content-type") == 0 && safelisted_content_type(pool, content_type)))
+        if (safelisted_header(pool, name, values))
             continue;
         if (count == EXPLAIN_HEADERS_MAX) {
-            *error = "more than 32 header names";
+            *error = "more than 256 header names";
             return NULL;
         }
         names[count++] = name;
@@ -147,6 +198,18 @@ static const char *cors_check(const cors_decision *d, const char *origin, int in
     if (include && (d->allow_credentials == NULL || strcmp(d->allow_credentials, "true") != 0))
         return "credentials are included but there is no Access-Control-Allow-Credentials: true";
     return NULL;
+}
+
+/* Fetch's "normalize a method": fetch() upper-cases these six, whatever
+ * their case, and sends every other method as written ("patch" stays
+ * "patch", and is refused by an Access-Control-Allow-Methods: PATCH). */
+static const char *fetch_method(const char *method)
+{
+    static const char *const normalized[] = {"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"};
+    for (size_t i = 0; i < sizeof(normalized) / sizeof(normalized[0]); i++)
+        if (strcasecmp(method, normalized[i]) == 0)
+            return normalized[i];
+    return method;
 }
 
 static int safelisted_method(const char *method)
@@ -201,6 +264,56 @@ static const char *browser_reason(const cors_decision *d, int include)
     return "cors-check-failed";
 }
 
+/* Fetch's CORS-safelisted response-header names: readable on every CORS
+ * response. */
+static int safelisted_response_header(const char *name)
+{
+    static const char *const names[] = {"cache-control", "content-language", "content-length",
+                                        "content-type",  "expires",          "last-modified",
+                                        "pragma"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Which of the response headers the script reads (a comma-separated list)
+ * it can see when they are on the response: none when the browser blocks
+ * the response; all but Set-Cookie when it is not CORS (same-origin); else
+ * the safelisted names and those in Access-Control-Expose-Headers, where
+ * `*` means every name only for a request without credentials (Fetch). */
+static const char *readable_json(apr_pool_t *pool, const char *read, const cors_decision *actual,
+                                 int blocked, int include)
+{
+    const char *out = "[";
+    int first = 1;
+    if (read == NULL)
+        return "null";
+    for (const char *p = read; *p;) {
+        size_t len;
+        const char *name;
+        int readable;
+        p += strspn(p, ", \t");
+        len = strcspn(p, ", \t");
+        if (len == 0)
+            break;
+        name = apr_pstrmemdup(pool, p, len);
+        p += len;
+        if (blocked || strcasecmp(name, "set-cookie") == 0 || strcasecmp(name, "set-cookie2") == 0)
+            readable = 0;
+        else if (actual->kind == CORS_KIND_NONE || safelisted_response_header(name))
+            readable = 1;
+        else
+            readable = list_has(actual->expose_headers, name, 1) ||
+                       (!include && list_has(actual->expose_headers, "*", 0));
+        if (readable) {
+            out = apr_pstrcat(pool, out, first ? "" : ",", cors_json_string(pool, name), NULL);
+            first = 0;
+        }
+    }
+    return apr_pstrcat(pool, out, "]", NULL);
+}
+
 static const char *step_json(apr_pool_t *pool, const cors_decision *d, const char *failure)
 {
     return apr_psprintf(pool, "{\"decision\":%s,\"browser\":{\"pass\":%s,\"failure\":%s}}",
@@ -212,13 +325,14 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
                                  const console_browser_request *r, const char **error)
 {
     cors_request request = {0};
+    console_browser_request sent;
     cors_decision preflight, actual;
     const char *unsafe, *preflight_json = "null", *actual_json = "null";
     const char *failure = NULL, *verdict, *reason, *detail = NULL;
     const cors_rule *rule = NULL;
     cors_mode mode = cors_policy_mode(policy);
     int include = r->credentials == CONSOLE_CREDENTIALS_INCLUDE;
-    int status = 0, needs_preflight;
+    int status = 0, needs_preflight, reaches = 1;
 
     if (r->origin == NULL || r->origin[0] == '\0') {
         *error = "origin is required";
@@ -228,7 +342,10 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
         *error = "method is not an HTTP method token";
         return NULL;
     }
-    unsafe = console_unsafe_headers(pool, r->headers, r->content_type, error);
+    sent = *r;
+    sent.method = fetch_method(r->method);
+    r = &sent;
+    unsafe = console_unsafe_header_list(pool, r->headers, &r->values, error);
     if (*error != NULL)
         return NULL;
     needs_preflight = unsafe != NULL || !safelisted_method(r->method);
@@ -236,6 +353,9 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
     request.origin = r->origin;
     request.any_host = 1; /* same-origin: one of the exported K8sCorsSelfOrigin origins */
     request.method = r->method;
+    /* What a browser sends from a page on another site: the cross-site
+     * step (reject-unsafe) then says what it would do with the request. */
+    request.fetch_site = "cross-site";
     cors_decide(policy, &request, &actual);
     reason = cors_reason_name(actual.reason);
     if (actual.kind == CORS_KIND_NONE) {
@@ -249,6 +369,9 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
         failure = apr_pstrcat(pool, "K8sCors is ", cors_mode_name(mode),
                               " for the API location: the gateway sends no CORS headers", NULL);
         actual_json = step_json(pool, &actual, failure);
+        /* The preflight goes to the API server, which sends no CORS
+         * headers either: the browser never sends the request. */
+        reaches = !needs_preflight;
         goto done;
     }
     if (needs_preflight) {
@@ -259,7 +382,9 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
         failure = preflight_check(pool, &preflight, r, unsafe, include);
         preflight_json = step_json(pool, &preflight, failure);
         if (failure != NULL) {
+            /* The browser stops at the preflight: the request is never sent. */
             verdict = "blocked";
+            reaches = 0;
             reason = browser_reason(&preflight, include);
             rule = preflight.rule;
             if (preflight.detail)
@@ -277,6 +402,9 @@ const char *console_explain_json(apr_pool_t *pool, const cors_policy *policy,
         reason = browser_reason(&actual, include);
     if (failure == NULL && actual.refuse_status)
         status = actual.refuse_status;
+    /* The gateway answers a refusal itself, readable or not. */
+    if (actual.refuse_status)
+        reaches = 0;
 
 done:
     return apr_psprintf(
@@ -284,7 +412,7 @@ done:
         "{\"origin\":%s,\"method\":%s,\"credentials\":\"%s\",\"request_headers\":%s,"
         "\"mode\":\"%s\",\"preflight_needed\":%s,\"preflight\":%s,\"actual\":%s,"
         "\"expect\":{\"verdict\":\"%s\",\"status\":%s,\"reason\":\"%s\",\"detail\":%s,"
-        "\"cause\":%s,\"rule\":%s}}",
+        "\"cause\":%s,\"rule\":%s,\"reaches_api_server\":%s,\"readable\":%s}}",
         cors_json_string(pool, r->origin), cors_json_string(pool, r->method),
         credentials_name(r->credentials), cors_json_string(pool, unsafe), cors_mode_name(mode),
         needs_preflight ? "true" : "false", preflight_json, actual_json, verdict,
@@ -293,5 +421,7 @@ done:
         rule ? apr_psprintf(pool, "{\"text\":%s,\"name\":%s,\"source\":%s}",
                             cors_json_string(pool, rule->text), cors_json_string(pool, rule->name),
                             cors_json_string(pool, rule->source))
-             : "null");
+             : "null",
+        reaches ? "true" : "false",
+        readable_json(pool, r->read, &actual, strcmp(verdict, "blocked") == 0, include));
 }

@@ -75,10 +75,13 @@ static void grant(const cors_policy *policy, const cors_rule *rule, const cors_r
          * asked for, already checked (Authorization only when listed). */
         out->allow_methods =
             methods->wildcard && credentials ? request->preflight_method : methods->joined;
-        if (!headers->wildcard || !credentials)
-            out->allow_headers = headers->joined;
-        else if (request->request_headers != NULL && request->request_headers[0] != '\0')
+        /* A prefix entry (Impersonate-Extra-*) cannot be sent either: the
+         * names asked for are, checked against it. */
+        if (request->request_headers != NULL && request->request_headers[0] != '\0' &&
+            ((headers->wildcard && credentials) || headers->prefix_count > 0))
             out->allow_headers = request->request_headers;
+        else if (!headers->wildcard || !credentials)
+            out->allow_headers = cors_token_list_header_value(headers);
         out->max_age = cors_effective_max_age_text(policy, rule);
         if (request->request_private_network != NULL &&
             strcmp(request->request_private_network, "true") == 0 &&
@@ -122,18 +125,39 @@ static int is_same_origin(const cors_policy *policy, const cors_request *request
            origin->port == request->self_port;
 }
 
+/* The cross-site step, under reject-unsafe and reject (reject refuses more,
+ * never less). Returns 1 when it refuses the request. */
+static int cross_site_step(const cors_policy *policy, const cors_request *request,
+                           cors_decision *out, cors_origin_standing standing)
+{
+    if (cors_policy_denied_origin(policy) == CORS_DENIED_PASS)
+        return 0;
+    out->cross_site = cors_cross_site_check(request->method, request->upgrade, out->fetch_site,
+                                            standing, cors_policy_trust_same_site(policy));
+    return cors_cross_site_refused(out->cross_site);
+}
+
 /* A denied origin: refused at the gateway when the location rejects
- * denied origins, and always for upgrades, which browsers never check. */
+ * denied origins (all their requests, or the unsafe ones), and always for
+ * upgrades, which browsers never check. */
 static void deny_origin(const cors_policy *policy, const cors_request *request, cors_decision *out,
                         cors_reason reason)
 {
+    int refused_cross_site = cross_site_step(policy, request, out, CORS_STANDING_FOREIGN);
     deny(out, reason);
-    if (out->kind == CORS_KIND_ACTUAL &&
-        (request->upgrade || cors_policy_denied_origin(policy) == CORS_DENIED_REJECT))
+    if (out->kind == CORS_KIND_ACTUAL && (request->upgrade || refused_cross_site ||
+                                          cors_policy_denied_origin(policy) == CORS_DENIED_REJECT))
         out->refuse_status = 403;
     /* A denied preflight is always answered 403 by the gateway. */
     if (out->kind == CORS_KIND_PREFLIGHT)
         out->refuse_status = 403;
+}
+
+int cors_no_origin_needs_decision(const cors_policy *policy, const char *method, int upgrade,
+                                  const char *fetch_site)
+{
+    return fetch_site != NULL && (upgrade || !cors_method_is_safe(method)) &&
+           cors_policy_denied_origin(policy) != CORS_DENIED_PASS;
 }
 
 void cors_decide(const cors_policy *policy, const cors_request *request, cors_decision *out)
@@ -144,10 +168,15 @@ void cors_decide(const cors_policy *policy, const cors_request *request, cors_de
     int asks_pna;
 
     memset(out, 0, sizeof(*out));
+    out->fetch_site = cors_fetch_site_parse(request->fetch_site);
     if (request->origin == NULL || request->origin[0] == '\0') {
         out->kind = CORS_KIND_NONE;
         out->reason = CORS_REASON_NO_ORIGIN;
         out->vary = CORS_VARY_ACTUAL; /* the same URL answers differently with one */
+        /* Neither signal: a non-browser client (kubectl). Sec-Fetch-Site
+         * saying another site sent it: refused like a foreign Origin. */
+        if (cross_site_step(policy, request, out, CORS_STANDING_ABSENT))
+            out->refuse_status = 403;
         return;
     }
     origin_len = strlen(request->origin);
@@ -158,6 +187,7 @@ void cors_decide(const cors_policy *policy, const cors_request *request, cors_de
         out->kind = CORS_KIND_NONE;
         out->reason = CORS_REASON_SAME_ORIGIN;
         out->vary = CORS_VARY_ACTUAL;
+        cross_site_step(policy, request, out, CORS_STANDING_OWN); /* passes: for explain */
         return;
     }
     out->kind = (request->preflight_method != NULL && request->preflight_method[0] != '\0' &&
@@ -202,6 +232,20 @@ void cors_decide(const cors_policy *policy, const cors_request *request, cors_de
          * of nested sections produced. */
         deny_origin(policy, request, out, CORS_REASON_WILDCARD_CREDENTIALS);
         return;
+    }
+    /* `*` and `null` let any page read what needs no credentials; they
+     * trust no page to send what changes state (a form POST still carries
+     * the user's client certificate), so for the cross-site step such an
+     * origin is foreign. */
+    if (rule->kind == CORS_RULE_ANY || rule->kind == CORS_RULE_NULL) {
+        if (out->kind == CORS_KIND_ACTUAL &&
+            cross_site_step(policy, request, out, CORS_STANDING_FOREIGN)) {
+            deny(out, CORS_REASON_CROSS_SITE_UNTRUSTED);
+            out->refuse_status = 403;
+            return;
+        }
+    } else {
+        cross_site_step(policy, request, out, CORS_STANDING_ALLOWED); /* passes: for explain */
     }
     if (out->kind == CORS_KIND_PREFLIGHT) {
         if (!check_preflight(policy, rule, request, out)) {
@@ -252,6 +296,8 @@ const char *cors_reason_name(cors_reason reason)
         return "wildcard-with-credentials";
     case CORS_REASON_SAME_ORIGIN:
         return "same-origin";
+    case CORS_REASON_CROSS_SITE_UNTRUSTED:
+        return "cross-site-untrusted";
     }
     return "unknown";
 }

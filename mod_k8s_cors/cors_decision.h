@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "cors_cross_site.h"
 #include "cors_origin.h"
 #include "cors_policy.h"
 
@@ -29,6 +30,8 @@ typedef enum {
     CORS_REASON_HEADERS_MALFORMED,    /* preflight: header list too long or not tokens */
     CORS_REASON_WILDCARD_CREDENTIALS, /* `*` or `null` matched while credentials are on */
     CORS_REASON_SAME_ORIGIN,          /* Origin is the gateway's own: not cross-origin */
+    CORS_REASON_CROSS_SITE_UNTRUSTED, /* allowed only by `*` or `null`, which the cross-site
+                                         step does not trust: an unsafe request refused */
 } cors_reason;
 
 #define CORS_VARY_ACTUAL        "Origin"
@@ -55,6 +58,7 @@ typedef struct {
                                 gateway's own origins (K8sCorsSelfOrigin only) */
     int upgrade;             /* 1: a protocol upgrade (WebSocket: exec, attach,
                                 port-forward), which browsers never check */
+    const char *fetch_site;  /* Sec-Fetch-Site, or NULL */
 } cors_request;
 
 typedef struct {
@@ -65,6 +69,12 @@ typedef struct {
     const cors_rule *rule;            /* the rule that allowed the origin, or NULL */
     const char *detail;               /* the refused method or header name, inside the request */
     size_t detail_len;
+
+    /* The cross-site step (K8sCorsDeniedOrigin reject-unsafe or reject):
+     * its verdict, and the Sec-Fetch-Site it read. A refusing verdict sets
+     * refuse_status 403, also for a request without Origin. */
+    cors_cross_site cross_site;
+    cors_fetch_site fetch_site;
 
     /* Non-zero: the gateway answers with this status itself (403 for a
      * rejected origin or upgrade, 403/405 for a refused method) and the
@@ -83,6 +93,13 @@ typedef struct {
     const char *vary; /* merged into Vary: "Origin" on every response in scope, more on a
                          preflight */
 } cors_decision;
+
+/* Whether a request without Origin needs cors_decide at all: only when the
+ * cross-site step may refuse it (an unsafe request carrying Sec-Fetch-Site
+ * under reject-unsafe or reject). Otherwise its decision is the constant
+ * no-Origin one, and the caller may share it. */
+int cors_no_origin_needs_decision(const cors_policy *policy, const char *method, int upgrade,
+                                  const char *fetch_site);
 
 /* The decision under the policy's mode and settings. Enforcement (refusals)
  * is part of the decision; whether it is applied (enforce) or only reported

@@ -19,7 +19,11 @@ CORS_DIRECTIVE("<K8sCorsOriginRegex", CORS_ARGS_SECTION, 0, NULL,
 CORS_DIRECTIVE("K8sCorsKubeAllowedOrigins", CORS_ARGS_OPTIONAL, 0, allow_kube_origins,
                "the value of kube-apiserver's --cors-allowed-origins, with kube's semantics")
 CORS_DIRECTIVE("K8sCorsDeniedOrigin", CORS_ARGS_ONE, 0, set_denied_origin,
-               "pass (forward without CORS headers) or reject (403) requests from denied origins")
+               "pass (forward without CORS headers), reject-unsafe (403 for cross-site requests "
+               "that can change state) or reject (403 for every request) from denied origins")
+CORS_DIRECTIVE("K8sCorsTrustSameSite", CORS_ARGS_FLAG, 0, set_trust_same_site,
+               "On: under reject-unsafe, requests a browser marks Sec-Fetch-Site: same-site pass "
+               "(Off, the default: same-site is cross-origin)")
 CORS_DIRECTIVE("K8sCorsDeniedMethodStatus", CORS_ARGS_ONE, 0, set_denied_method_status,
                "405 or 403: the answer to an allowed origin using a method it may not")
 CORS_DIRECTIVE("K8sCorsSelfOrigin", CORS_ARGS_LIST, 0, add_self_origins,
@@ -39,5 +43,8 @@ CORS_DIRECTIVE("K8sCorsMaxAge", CORS_ARGS_ONE, 1, set_max_age,
                "seconds a browser may cache a preflight answer")
 CORS_DIRECTIVE("K8sCorsAllowPrivateNetwork", CORS_ARGS_FLAG, 1, set_private_network,
                "On|Off: answer Private Network Access preflights")
+CORS_DIRECTIVE("K8sCorsClientProfile", CORS_ARGS_ONE, 1, set_client_profile,
+               "kubernetes: the methods, request headers (impersonation included) and exposed "
+               "headers browser clients of the Kubernetes API need")
 CORS_DIRECTIVE("K8sCorsRuleName", CORS_ARGS_ONE, 1, set_rule_name,
                "the rule's name in logs and metrics (inside <K8sCorsOrigin>)")

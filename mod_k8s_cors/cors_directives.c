@@ -10,16 +10,18 @@
 #include <apr_strings.h>
 
 #include "cors_directives.h"
+#include "cors_profile.h"
 
-static int parse_flag(const char *value, int *flag)
+/* On or Off into *flag; unchanged on error. */
+static const char *read_flag(const char *value, int *flag)
 {
     if (strcasecmp(value, "on") == 0)
         *flag = 1;
     else if (strcasecmp(value, "off") == 0)
         *flag = 0;
     else
-        return 0;
-    return 1;
+        return "use On or Off";
+    return NULL;
 }
 
 /* ---- the policy's own directives ---------------------------------------------- */
@@ -85,8 +87,10 @@ static const char *set_denied_origin(const cors_directive_scope *scope, int argc
         scope->policy->denied_origin = CORS_DENIED_PASS;
     else if (strcasecmp(argv[0], "reject") == 0)
         scope->policy->denied_origin = CORS_DENIED_REJECT;
+    else if (strcasecmp(argv[0], "reject-unsafe") == 0)
+        scope->policy->denied_origin = CORS_DENIED_REJECT_UNSAFE;
     else
-        return apr_psprintf(scope->pool, "\"%s\": use pass or reject", argv[0]);
+        return apr_psprintf(scope->pool, "\"%s\": use pass, reject-unsafe or reject", argv[0]);
     return NULL;
 }
 
@@ -103,14 +107,17 @@ static const char *set_denied_method_status(const cors_directive_scope *scope, i
     return NULL;
 }
 
+static const char *set_trust_same_site(const cors_directive_scope *scope, int argc,
+                                       const char *const *argv)
+{
+    (void)argc;
+    return read_flag(argv[0], &scope->policy->trust_same_site);
+}
+
 static const char *set_strict(const cors_directive_scope *scope, int argc, const char *const *argv)
 {
-    int flag;
     (void)argc;
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    scope->policy->strict = flag;
-    return NULL;
+    return read_flag(argv[0], &scope->policy->strict);
 }
 
 /* ---- a rule's settings (the policy's defaults outside a section) -------------- */
@@ -135,7 +142,15 @@ static const char *set_methods(const cors_directive_scope *scope, int argc, cons
 
 static const char *set_headers(const cors_directive_scope *scope, int argc, const char *const *argv)
 {
-    return token_list(scope, argc, argv, 1, &scope->settings->headers);
+    /* The one list that takes name prefixes (Impersonate-Extra-*). */
+    const char *text = "", *error;
+    cors_token_list *parsed;
+    for (int i = 0; i < argc; i++)
+        text = apr_pstrcat(scope->pool, text, " ", argv[i], NULL);
+    error = cors_header_list_parse(scope->pool, text, &parsed);
+    if (error == NULL)
+        scope->settings->headers = parsed;
+    return error;
 }
 
 static const char *set_expose(const cors_directive_scope *scope, int argc, const char *const *argv)
@@ -146,13 +161,11 @@ static const char *set_expose(const cors_directive_scope *scope, int argc, const
 static const char *set_credentials(const cors_directive_scope *scope, int argc,
                                    const char *const *argv)
 {
-    int flag;
+    const char *error = read_flag(argv[0], &scope->settings->credentials);
     (void)argc;
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    scope->settings->credentials = flag;
-    scope->settings->credentials_source = apr_pstrdup(scope->pool, scope->source);
-    return NULL;
+    if (error == NULL)
+        scope->settings->credentials_source = apr_pstrdup(scope->pool, scope->source);
+    return error;
 }
 
 static const char *set_max_age(const cors_directive_scope *scope, int argc, const char *const *argv)
@@ -164,12 +177,18 @@ static const char *set_max_age(const cors_directive_scope *scope, int argc, cons
 static const char *set_private_network(const cors_directive_scope *scope, int argc,
                                        const char *const *argv)
 {
-    int flag;
     (void)argc;
-    if (!parse_flag(argv[0], &flag))
-        return "use On or Off";
-    scope->settings->private_network = flag;
-    return NULL;
+    return read_flag(argv[0], &scope->settings->private_network);
+}
+
+static const char *set_client_profile(const cors_directive_scope *scope, int argc,
+                                      const char *const *argv)
+{
+    const cors_client_profile *profile = cors_client_profile_find(argv[0]);
+    (void)argc;
+    if (profile == NULL)
+        return apr_psprintf(scope->pool, "\"%s\": use %s", argv[0], cors_client_profile_names());
+    return cors_client_profile_apply(scope->pool, scope->settings, profile);
 }
 
 static const char *set_rule_name(const cors_directive_scope *scope, int argc,
@@ -203,7 +222,9 @@ const cors_directive_info *cors_directive_find(const char *name)
     return NULL;
 }
 
-const char *cors_origin_section_rule(apr_pool_t *pool)
+/* What may stand inside an origin section, from the table: "only
+ * K8sCorsAllowMethods, ... and K8sCorsRuleName". */
+static const char *origin_section_rule(apr_pool_t *pool)
 {
     const char *rule = "only", *last = NULL;
     for (const cors_directive_info *d = cors_directive_table; d->name; d++) {
@@ -285,7 +306,7 @@ const char *cors_origin_section_refuse(apr_pool_t *pool, const cors_origin_secti
     if (section == NULL || section->opener == NULL || (info != NULL && info->in_origin_section))
         return NULL;
     return apr_pstrcat(pool, directive, " is not allowed inside ", section->opener,
-                       ">: ", cors_origin_section_rule(pool), NULL);
+                       ">: ", origin_section_rule(pool), NULL);
 }
 
 const char *cors_origin_section_unclosed(apr_pool_t *pool, const cors_origin_section *section)

@@ -58,10 +58,6 @@ extern const cors_directive_info cors_directive_table[];
  * NULL. */
 const cors_directive_info *cors_directive_find(const char *name);
 
-/* What may stand inside an origin section, from cors_directive_table: "only
- * K8sCorsAllowMethods, ... and K8sCorsRuleName". */
-const char *cors_origin_section_rule(apr_pool_t *pool);
-
 /* Reading K8sCors configuration, one directive or section line at a time:
  * the module's glue (with what httpd has read), k8s-cors-lint's httpd
  * reader and cors_policy_apply_text all read with these, so a configuration

@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 
 #include "cors_json.h"
+#include "cors_secret.h"
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t utf8_sequence(const unsigned char *s, size_t n, unsigned *code)
@@ -44,6 +45,9 @@ const char *cors_json_string_n(apr_pool_t *pool, const char *text, size_t len)
 
     if (text == NULL)
         return "null";
+    /* Every JSON string the console writes may hold what a request sent. */
+    text = cors_redact(pool, text, len, &len);
+    s = (const unsigned char *)text;
     /* Worst case: every byte becomes \uXXXX (6 bytes). */
     out = o = apr_palloc(pool, len * 6 + 3);
     *o++ = '"';
@@ -133,14 +137,15 @@ const char *cors_json_decision(apr_pool_t *pool, const cors_decision *d)
     return apr_psprintf(
         pool,
         "{\"kind\":\"%s\",\"allowed\":%s,\"reason\":\"%s\",\"origin_status\":%s,\"rule\":%s,"
-        "\"refused\":%s,\"refuse_status\":%d,\"headers\":{%s}}",
+        "\"refused\":%s,\"refuse_status\":%d,\"cross_site\":\"%s\",\"fetch_site\":\"%s\","
+        "\"headers\":{%s}}",
         cors_kind_name(d->kind), d->allowed ? "true" : "false", cors_reason_name(d->reason),
         d->origin_status == CORS_ORIGIN_OK
             ? "null"
             : cors_json_string(pool, cors_origin_status_text(d->origin_status)),
         json_rule(pool, d->rule),
         d->detail ? cors_json_string_n(pool, d->detail, d->detail_len) : "null", d->refuse_status,
-        headers);
+        cors_cross_site_name(d->cross_site), cors_fetch_site_name(d->fetch_site), headers);
 }
 
 const char *cors_json_findings(apr_pool_t *pool, const apr_array_header_t *findings, int strict)
@@ -186,12 +191,12 @@ const char *cors_json_policy(apr_pool_t *pool, const cors_policy *policy)
                            ",\"settings\":", json_settings(pool, policy, rule), "}", NULL);
         rules = apr_pstrcat(pool, rules, i ? "," : "", json, NULL);
     }
-    return apr_psprintf(pool,
-                        "{\"mode\":\"%s\",\"denied_origin\":\"%s\",\"denied_method_status\":%d,"
-                        "\"strict\":%s,\"rules\":[%s],\"defaults\":%s}",
-                        cors_mode_name(cors_policy_mode(policy)),
-                        cors_policy_denied_origin(policy) == CORS_DENIED_REJECT ? "reject" : "pass",
-                        cors_policy_method_status(policy),
-                        cors_policy_strict(policy) ? "true" : "false", rules,
-                        json_settings(pool, policy, NULL));
+    return apr_psprintf(
+        pool,
+        "{\"mode\":\"%s\",\"denied_origin\":\"%s\",\"denied_method_status\":%d,"
+        "\"trust_same_site\":%s,\"strict\":%s,\"rules\":[%s],\"defaults\":%s}",
+        cors_mode_name(cors_policy_mode(policy)),
+        cors_denied_action_name(cors_policy_denied_origin(policy)),
+        cors_policy_method_status(policy), cors_policy_trust_same_site(policy) ? "true" : "false",
+        cors_policy_strict(policy) ? "true" : "false", rules, json_settings(pool, policy, NULL));
 }

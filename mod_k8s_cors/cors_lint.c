@@ -1,11 +1,15 @@
 /*
- * Configuration lint.
+ * Configuration lint: patterns and exact origins (a policy level as a
+ * whole, findings and the start-up check are cors_lint_policy.c).
  *
  * For a pattern, we first derive the origin it is meant to accept (a
  * "sample", cors_lint_sample.c), then build attacker origins from it (a suffix domain, a sibling
  * label, the dot replaced, plain http, a foreign host, deeper subdomains) and keep those the
  * pattern really accepts, under the target's matching semantics. Every reported attacker origin has
  * been matched; nothing is guessed.
+ *
+ * Just over 500 lines: the attacks and the fixes are one subject, since a
+ * fix is only offered once the same attacks fail against it.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -36,19 +40,6 @@ static int accepts(const matcher *m, const char *candidate)
 }
 
 /* ---- findings ----------------------------------------------------------------- */
-
-static cors_finding *add(apr_array_header_t *out, cors_severity severity, const char *code,
-                         const char *subject, const char *source, const char *message)
-{
-    cors_finding *f = apr_array_push(out);
-    memset(f, 0, sizeof(*f));
-    f->severity = severity;
-    f->code = code;
-    f->subject = subject;
-    f->source = source;
-    f->message = message;
-    return f;
-}
 
 const char *cors_regex_escape(apr_pool_t *pool, const char *text)
 {
@@ -182,7 +173,7 @@ static void report_if_accepted(lint_run *run, const char *attacker, const char *
     for (int k = 0; k < run->attackers->nelts; k++)
         if (strcmp(APR_ARRAY_IDX(run->attackers, k, const char *), attacker) == 0)
             return;
-    f = add(run->out, severity, code, run->pattern, run->source, message);
+    f = cors_finding_add(run->out, severity, code, run->pattern, run->source, message);
     f->attacker = attacker;
     APR_ARRAY_PUSH(run->attackers, const char *) = attacker;
 }
@@ -266,10 +257,10 @@ static void attack_derived(lint_run *run)
                            "script into such a page and read the API through it");
     else if (in->origin.scheme_len == 4 && memcmp(in->origin.text, "http", 4) == 0 &&
              accepts(run->m, in->base)) {
-        cors_finding *f =
-            add(run->out, CORS_SEVERITY_WARNING, "plain-http", run->pattern, run->source,
-                "the pattern allows a plain-http origin: a network attacker can inject script "
-                "into that page and read the API through it; use https://");
+        cors_finding *f = cors_finding_add(
+            run->out, CORS_SEVERITY_WARNING, "plain-http", run->pattern, run->source,
+            "the pattern allows a plain-http origin: a network attacker can inject script "
+            "into that page and read the API through it; use https://");
         f->attacker = in->base;
     }
     if (in->origin.port != cors_scheme_default_port(in->origin.text, in->origin.scheme_len)) {
@@ -312,7 +303,8 @@ static void check_re2(apr_pool_t *pool, const char *pattern, const char *source,
     for (size_t k = 0; k < sizeof(rejected) / sizeof(rejected[0]); k++) {
         const char *at = strstr(pattern, rejected[k].token);
         if (at != NULL && (at == pattern || at[-1] != '\\'))
-            add(out, CORS_SEVERITY_WARNING, "re2-incompatible", pattern, source,
+            cors_finding_add(
+                out, CORS_SEVERITY_WARNING, "re2-incompatible", pattern, source,
                 apr_psprintf(pool,
                              "%s (%s): Go RE2 has no such construct, so kube-apiserver refuses "
                              "this pattern while PCRE2 accepts it",
@@ -331,20 +323,23 @@ static void check_re2(apr_pool_t *pool, const char *pattern, const char *source,
             continue;
         p++;
         if ((*p >= '1' && *p <= '9') || strchr("gkKRXhHVNGZecu", *p) != NULL)
-            add(out, CORS_SEVERITY_WARNING, "re2-incompatible", pattern, source,
+            cors_finding_add(
+                out, CORS_SEVERITY_WARNING, "re2-incompatible", pattern, source,
                 apr_psprintf(pool,
                              "\\%c: Go RE2 does not support it (kube-apiserver refuses the "
                              "pattern) or reads it differently from PCRE2",
                              *p));
         else if (*p == 'v')
-            add(out, CORS_SEVERITY_WARNING, "re2-differs", pattern, source,
+            cors_finding_add(
+                out, CORS_SEVERITY_WARNING, "re2-differs", pattern, source,
                 "\\v is a vertical tab in Go RE2 but any vertical whitespace in PCRE2");
     }
     for (const char *p = strstr(pattern, "(?"); p; p = strstr(p + 2, "(?")) {
         for (const char *f = p + 2; *f && *f != ')' && *f != ':'; f++)
             if (strchr("imsU-", *f) == NULL) {
                 if (strchr("=!<>|(R#P'", *f) == NULL)
-                    add(out, CORS_SEVERITY_WARNING, "re2-incompatible", pattern, source,
+                    cors_finding_add(
+                        out, CORS_SEVERITY_WARNING, "re2-incompatible", pattern, source,
                         apr_psprintf(pool, "inline flag '%c': Go RE2 knows only i, m, s and U",
                                      *f));
                 break;
@@ -404,7 +399,8 @@ static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics 
         int pin_start = strchr(pattern, '^') != NULL || strstr(pattern, "//") != NULL;
         int pin_end = strchr(pattern, '$') != NULL || strchr(pattern, ':') != NULL;
         if (!pin_start || !pin_end)
-            add(out, CORS_SEVERITY_WARNING, "kube-validation", pattern, source,
+            cors_finding_add(
+                out, CORS_SEVERITY_WARNING, "kube-validation", pattern, source,
                 "kube-apiserver 1.27 and later refuse to start with this pattern: it must "
                 "contain '^' or '//' and '$' or ':'");
         check_re2(pool, pattern, source, out);
@@ -425,10 +421,10 @@ static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics 
                        "the user's credentials");
     if (semantics == CORS_SEMANTICS_KUBE &&
         cors_regex_match(m.regex, "null", 4) == CORS_REGEX_MATCH) {
-        cors_finding *f =
-            add(out, CORS_SEVERITY_WARNING, "matches-null", pattern, source,
-                "kube-apiserver accepts the opaque origin null with this pattern (any sandboxed "
-                "iframe or data: page sends it); the gateway never does");
+        cors_finding *f = cors_finding_add(
+            out, CORS_SEVERITY_WARNING, "matches-null", pattern, source,
+            "kube-apiserver accepts the opaque origin null with this pattern (any sandboxed "
+            "iframe or data: page sends it); the gateway never does");
         f->attacker = "null";
     }
 
@@ -437,18 +433,19 @@ static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics 
     derived = cors_sample_derive(pattern, in);
     if (!derived) {
         if (run.attackers->nelts == 0)
-            add(out, CORS_SEVERITY_INFO, "not-analysed", pattern, source,
+            cors_finding_add(
+                out, CORS_SEVERITY_INFO, "not-analysed", pattern, source,
                 "could not derive the origin this pattern is meant for; bypasses were not "
                 "searched");
         return;
     }
     if (!accepts(&m, in->base)) {
-        cors_finding *f =
-            add(out, CORS_SEVERITY_WARNING, "never-matches", pattern, source,
-                semantics == CORS_SEMANTICS_WHOLE
-                    ? "the pattern does not match the origin it seems meant for; origins are "
-                      "matched whole, lower-case, without a default port"
-                    : "the pattern does not match the origin it seems meant for");
+        cors_finding *f = cors_finding_add(
+            out, CORS_SEVERITY_WARNING, "never-matches", pattern, source,
+            semantics == CORS_SEMANTICS_WHOLE
+                ? "the pattern does not match the origin it seems meant for; origins are "
+                  "matched whole, lower-case, without a default port"
+                : "the pattern does not match the origin it seems meant for");
         f->attacker = NULL;
         if (check_fixes) {
             matcher compiled;
@@ -478,6 +475,12 @@ static void lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics 
     }
 }
 
+void cors_lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
+                        cors_regex *regex, const char *source, apr_array_header_t *out)
+{
+    lint_compiled(pool, pattern, semantics, regex, source, out, 1);
+}
+
 void cors_lint_pattern(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
                        const char *source, apr_array_header_t *out)
 {
@@ -486,7 +489,7 @@ void cors_lint_pattern(apr_pool_t *pool, const char *pattern, cors_semantics sem
                             ? cors_regex_compile_search(pool, pattern, &regex)
                             : cors_regex_compile(pool, pattern, &regex);
     if (error != NULL)
-        add(out, CORS_SEVERITY_ERROR, "invalid-regex", pattern, source, error);
+        cors_finding_add(out, CORS_SEVERITY_ERROR, "invalid-regex", pattern, source, error);
     else
         lint_compiled(pool, pattern, semantics, regex, source, out, 1);
 }
@@ -496,147 +499,18 @@ void cors_lint_origin(apr_pool_t *pool, const char *origin, const char *source,
 {
     (void)pool;
     if (strcmp(origin, "*") == 0) {
-        add(out, CORS_SEVERITY_WARNING, "match-all", origin, source,
+        cors_finding_add(
+            out, CORS_SEVERITY_WARNING, "match-all", origin, source,
             "every origin is allowed: any site can call the API (without credentials); list "
             "the origins instead");
     } else if (strcmp(origin, "null") == 0) {
-        add(out, CORS_SEVERITY_WARNING, "null-origin", origin, source,
+        cors_finding_add(
+            out, CORS_SEVERITY_WARNING, "null-origin", origin, source,
             "the opaque origin null is allowed: any sandboxed iframe or data: page has it");
     } else if (strncasecmp(origin, "http://", 7) == 0) {
-        add(out, CORS_SEVERITY_WARNING, "plain-http", origin, source,
+        cors_finding_add(
+            out, CORS_SEVERITY_WARNING, "plain-http", origin, source,
             "a plain-http origin is allowed: a network attacker can inject script into that "
             "page and read the API through it; use https://");
     }
-}
-
-static void lint_settings(apr_pool_t *pool, const cors_settings *settings, const char *subject,
-                          apr_array_header_t *out)
-{
-    if (settings->max_age != CORS_UNSET && settings->max_age > CORS_MAX_AGE_CHROMIUM) {
-        cors_finding *f =
-            add(out, CORS_SEVERITY_WARNING, "max-age-capped", subject, settings->max_age_source,
-                apr_psprintf(pool,
-                             "max-age %ld is more than browsers honour (Chromium caps it at "
-                             "%ld s, Firefox at %ld s)",
-                             settings->max_age, CORS_MAX_AGE_CHROMIUM, CORS_MAX_AGE_FIREFOX));
-        f->strict_exempt = 1; /* harmless: browsers just cache for less long */
-    }
-}
-
-apr_array_header_t *cors_lint_policy(apr_pool_t *pool, const cors_policy *policy)
-{
-    apr_array_header_t *out = apr_array_make(pool, 8, sizeof(cors_finding));
-    lint_settings(pool, &policy->settings, "K8sCorsMaxAge", out);
-    if (!policy->has_origins)
-        return out;
-    for (int k = 0; k < policy->rules->nelts; k++) {
-        const cors_rule *rule = APR_ARRAY_IDX(policy->rules, k, const cors_rule *);
-        switch (rule->kind) {
-        case CORS_RULE_EXACT:
-        case CORS_RULE_ANY:
-        case CORS_RULE_NULL:
-            cors_lint_origin(pool, rule->text, rule->source, out);
-            break;
-        case CORS_RULE_REGEX:
-            lint_compiled(pool, rule->text, CORS_SEMANTICS_WHOLE, rule->regex, rule->source, out,
-                          1);
-            break;
-        case CORS_RULE_KUBE:
-            lint_compiled(pool, rule->text, CORS_SEMANTICS_KUBE, rule->regex, rule->source, out, 1);
-            break;
-        }
-        if (rule->settings != NULL)
-            lint_settings(pool, rule->settings, rule->text, out);
-        /* `*` is a wildcard only for requests without credentials (Fetch). */
-        if (cors_effective_credentials(policy, rule)) {
-            if (cors_effective_methods(policy, rule)->wildcard ||
-                cors_effective_headers(policy, rule)->wildcard)
-                add(out, CORS_SEVERITY_INFO, "wildcard-answered-by-name", rule->text, rule->source,
-                    "credentials are on, so `*` in K8sCorsAllowMethods or K8sCorsAllowHeaders is "
-                    "answered with the method and header names each preflight asks for "
-                    "(browsers read a literal * as a name on credentialed requests); "
-                    "Authorization must still be listed by name");
-            if (cors_effective_expose(policy, rule)->wildcard)
-                add(out, CORS_SEVERITY_WARNING, "wildcard-expose-credentials", rule->text,
-                    rule->source,
-                    "credentials are on, so K8sCorsExposeHeaders * exposes no header to "
-                    "credentialed requests (browsers read it as the name *); list the names");
-        }
-    }
-    return out;
-}
-
-cors_severity cors_finding_effective_severity(const cors_finding *finding, int strict)
-{
-    if (strict && finding->severity == CORS_SEVERITY_WARNING && !finding->strict_exempt)
-        return CORS_SEVERITY_ERROR;
-    return finding->severity;
-}
-
-const char *cors_severity_name(cors_severity severity)
-{
-    switch (severity) {
-    case CORS_SEVERITY_INFO:
-        return "info";
-    case CORS_SEVERITY_WARNING:
-        return "warning";
-    case CORS_SEVERITY_ERROR:
-        return "error";
-    }
-    return "unknown";
-}
-
-const char *cors_finding_format(apr_pool_t *pool, const cors_finding *f, int strict)
-{
-    const char *line = apr_psprintf(pool, "%s%s%s: \"%s\": %s [%s]", f->source ? f->source : "",
-                                    f->source ? ": " : "",
-                                    cors_severity_name(cors_finding_effective_severity(f, strict)),
-                                    f->subject, f->message, f->code);
-    if (f->attacker)
-        line = apr_pstrcat(pool, line, "; accepts ", f->attacker, NULL);
-    if (f->suggestion)
-        line = apr_pstrcat(pool, line, "; suggested: ", f->suggestion, NULL);
-    return line;
-}
-
-/* ---- the start-up check ------------------------------------------------------------- */
-
-static void check_line(apr_array_header_t *out, cors_severity severity, const char *line,
-                       const cors_finding *finding)
-{
-    cors_check_line *entry = apr_array_push(out);
-    memset(entry, 0, sizeof(*entry));
-    entry->severity = severity;
-    entry->line = line;
-    if (finding != NULL) {
-        entry->finding = *finding;
-        entry->finding.severity = severity;
-    }
-}
-
-apr_array_header_t *cors_check_section(apr_pool_t *pool, const cors_policy *own,
-                                       const cors_policy *effective, int force_strict)
-{
-    int strict = force_strict || cors_policy_strict(effective);
-    apr_array_header_t *findings = cors_lint_policy(pool, own);
-    apr_array_header_t *out = apr_array_make(pool, findings->nelts + 2, sizeof(cors_check_line));
-    const char *error;
-
-    for (int i = 0; i < findings->nelts; i++) {
-        const cors_finding *f = &APR_ARRAY_IDX(findings, i, cors_finding);
-        check_line(out, cors_finding_effective_severity(f, strict),
-                   cors_finding_format(pool, f, strict), f);
-    }
-    if (cors_policy_mode(effective) == CORS_MODE_OFF)
-        return out;
-    if ((error = cors_policy_check(pool, effective)) != NULL)
-        check_line(out, CORS_SEVERITY_ERROR, error, NULL);
-    if (!effective->has_origins)
-        check_line(out, CORS_SEVERITY_WARNING,
-                   apr_pstrcat(pool, effective->mode_source,
-                               ": K8sCors is on without any allowed origin: every cross-origin "
-                               "request is denied",
-                               NULL),
-                   NULL);
-    return out;
 }

@@ -42,6 +42,11 @@ typedef struct {
 void cors_lint_pattern(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
                        const char *source, apr_array_header_t *out);
 
+/* The same for a pattern already compiled with the target's semantics (a
+ * policy's rules bring their own). */
+void cors_lint_compiled(apr_pool_t *pool, const char *pattern, cors_semantics semantics,
+                        cors_regex *regex, const char *source, apr_array_header_t *out);
+
 /* Findings for one exact allowed origin (as configured): plain http, `*`,
  * `null`. */
 void cors_lint_origin(apr_pool_t *pool, const char *origin, const char *source,
@@ -81,6 +86,11 @@ int cors_gateway_origin_accepts(const char *entry, const char *origin);
  * origin (plain http stays plain http): the only kind a verified suggestion
  * may still carry. */
 int cors_lint_unfixable(const char *code);
+
+/* Appends a finding to out (an array of cors_finding), its other fields
+ * NULL, and returns it. */
+cors_finding *cors_finding_add(apr_array_header_t *out, cors_severity severity, const char *code,
+                               const char *subject, const char *source, const char *message);
 
 /* The severity a finding has under a strictness: warnings become errors. */
 cors_severity cors_finding_effective_severity(const cors_finding *finding, int strict);

@@ -34,25 +34,20 @@
  * half a transcription of one controller's rules, sharing the findings'
  * helpers.
  */
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "cors_lint.h"
 
+/* A finding with the attacker origin that proves it (or NULL). */
 static cors_finding *add(apr_array_header_t *out, cors_severity severity, const char *code,
                          const char *subject, const char *source, const char *message,
                          const char *attacker)
 {
-    cors_finding *f = apr_array_push(out);
-    memset(f, 0, sizeof(*f));
-    f->severity = severity;
-    f->code = code;
-    f->subject = subject;
-    f->source = source;
-    f->message = message;
+    cors_finding *f = cors_finding_add(out, severity, code, subject, source, message);
     f->attacker = attacker;
     return f;
 }
@@ -83,11 +78,11 @@ static int nginx_token(const char *s, int scheme_required)
         return 0;
     if (s[i] == '*' && s[i + 1] == '.')
         i += 2;
-    while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
+    while (i < n && (apr_isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
         i++;
     if (s[i] == ':') {
         size_t digits = ++i;
-        while (i < n && isdigit((unsigned char)s[i]))
+        while (i < n && apr_isdigit((unsigned char)s[i]))
             i++;
         if (i == digits)
             return 0;
@@ -97,9 +92,9 @@ static int nginx_token(const char *s, int scheme_required)
 
 static const char *trim(apr_pool_t *pool, const char *s, size_t n)
 {
-    while (n > 0 && isspace((unsigned char)*s))
+    while (n > 0 && apr_isspace((unsigned char)*s))
         s++, n--;
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
+    while (n > 0 && apr_isspace((unsigned char)s[n - 1]))
         n--;
     return apr_pstrmemdup(pool, s, n);
 }
@@ -238,7 +233,7 @@ static const char *nginx_fix_entry(apr_pool_t *pool, const char *entry)
     fixed =
         apr_pstrcat(pool, scheme, "://", apr_pstrmemdup(pool, rest, strcspn(rest, "/?#")), NULL);
     for (char *c = fixed; *c && *c != ':'; c++)
-        *c = (char)tolower((unsigned char)*c);
+        *c = (char)apr_tolower((unsigned char)*c);
     return nginx_token(fixed, 1) && strcmp(fixed, entry) != 0 ? fixed : NULL;
 }
 
@@ -346,12 +341,11 @@ static void nginx_findings(apr_pool_t *pool, const char *value, const nginx_poli
             !nginx_accepts(np, nginx_without_default_port(pool, sample))) {
             /* The test is a string match: ":443" is never in what a
              * browser sends for https. */
-            cors_finding *f =
-                add(out, CORS_SEVERITY_WARNING, "never-matches", entry, source,
-                    "browsers leave the default port out of the Origin they send, and "
-                    "ingress-nginx compares the text: this entry never matches",
-                    NULL);
-            f->suggestion = nginx_without_default_port(pool, entry);
+            add(out, CORS_SEVERITY_WARNING, "never-matches", entry, source,
+                "browsers leave the default port out of the Origin they send, and "
+                "ingress-nginx compares the text: this entry never matches",
+                NULL)
+                ->suggestion = nginx_without_default_port(pool, entry);
         }
         if (star != NULL) {
             const char *attacker = sample;
@@ -417,9 +411,9 @@ static int gateway_valid(const char *entry)
     size_t i = 1, host;
     if (strcmp(entry, "*") == 0)
         return 1;
-    if (!isalpha((unsigned char)entry[0]))
+    if (!apr_isalpha((unsigned char)entry[0]))
         return 0;
-    while (entry[i] != '\0' && (isalnum((unsigned char)entry[i]) || strchr("+-.", entry[i])))
+    while (entry[i] != '\0' && (apr_isalnum((unsigned char)entry[i]) || strchr("+-.", entry[i])))
         i++;
     if (i < 2 || strncmp(entry + i, "://", 3) != 0)
         return 0;
@@ -430,7 +424,7 @@ static int gateway_valid(const char *entry)
         return 0;
     if (entry[i] == ':') {
         size_t digits = ++i;
-        while (isdigit((unsigned char)entry[i]))
+        while (apr_isdigit((unsigned char)entry[i]))
             i++;
         if (i == digits || i - digits > 5)
             return 0;
@@ -447,7 +441,7 @@ static int glob_host(const char *pattern, size_t plen, const char *host, size_t 
             star = p++;
             resume = h;
         } else if (p < plen &&
-                   tolower((unsigned char)pattern[p]) == tolower((unsigned char)host[h])) {
+                   apr_tolower((unsigned char)pattern[p]) == apr_tolower((unsigned char)host[h])) {
             p++, h++;
         } else if (star != (size_t)-1) {
             p = star + 1;
@@ -486,7 +480,7 @@ int cors_gateway_origin_accepts(const char *entry, const char *origin)
         if (scheme_len >= sizeof(scheme))
             return 0;
         for (size_t k = 0; k < scheme_len; k++)
-            scheme[k] = (char)tolower((unsigned char)entry[k]);
+            scheme[k] = (char)apr_tolower((unsigned char)entry[k]);
         port = cors_scheme_default_port(scheme, scheme_len);
     }
     return port == o.port && glob_host(host, host_len, o.text + o.host_off, o.host_len);
@@ -557,12 +551,11 @@ void cors_lint_gateway_origins(apr_pool_t *pool, const apr_array_header_t *origi
         const char *entry = APR_ARRAY_IDX(origins, i, const char *);
         const char *source = APR_ARRAY_IDX(sources, i, const char *);
         if (!gateway_valid(entry)) {
-            cors_finding *f =
-                add(out, CORS_SEVERITY_ERROR, "invalid-origin", entry, source,
-                    "the API server refuses this HTTPRoute: an allowOrigins entry is * or "
-                    "scheme://host[:port], without path or trailing slash",
-                    NULL);
-            f->suggestion = gateway_fix_entry(pool, entry);
+            add(out, CORS_SEVERITY_ERROR, "invalid-origin", entry, source,
+                "the API server refuses this HTTPRoute: an allowOrigins entry is * or "
+                "scheme://host[:port], without path or trailing slash",
+                NULL)
+                ->suggestion = gateway_fix_entry(pool, entry);
             continue;
         }
         if (has_star && origins->nelts > 1 && strcmp(entry, "*") == 0) {

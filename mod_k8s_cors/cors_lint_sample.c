@@ -6,7 +6,10 @@
  */
 #include <string.h>
 
+#include <apr_lib.h>
+
 #include "cors_lint_sample.h"
+#include "cors_pattern.h"
 
 static void emit(cors_sample *s, cors_segment_kind kind, const char *chars, size_t n,
                  const char *src, size_t src_len)
@@ -29,49 +32,19 @@ static void emit(cors_sample *s, cors_segment_kind kind, const char *chars, size
 /* End of the group starting at p[i] == '(' (index of its ')'), or 0. */
 static size_t group_end(const char *p, size_t i, size_t end)
 {
-    int depth = 0, in_class = 0;
-    for (; i < end; i++) {
-        if (p[i] == '\\') {
-            i++;
-        } else if (in_class) {
-            if (p[i] == ']')
-                in_class = 0;
-        } else if (p[i] == '[') {
-            in_class = 1;
-            if (i + 1 < end && p[i + 1] == '^')
-                i++;
-            if (i + 1 < end && p[i + 1] == ']')
-                i++;
-        } else if (p[i] == '(') {
-            depth++;
-        } else if (p[i] == ')') {
-            if (--depth == 0)
-                return i;
-        }
-    }
-    return 0;
+    size_t past = cors_pattern_group_end(p, i);
+    return past != 0 && past <= end ? past - 1 : 0;
 }
 
-/* End of the class starting at p[i] == '[' (index of its ']'), or 0. */
+/* End of the class starting at p[i] == '[' (index of its ']'), or 0; 0
+ * too for a class holding \c (a control character: no origin has one). */
 static size_t class_end(const char *p, size_t i, size_t end)
 {
-    i++;
-    if (i < end && p[i] == '^')
-        i++;
-    if (i < end && p[i] == ']')
-        i++;
-    for (; i < end; i++) {
-        if (p[i] == '\\')
-            i++;
-        else if (p[i] == '[' && i + 1 < end && p[i + 1] == ':') {
-            const char *close = strstr(p + i, ":]");
-            if (close == NULL || (size_t)(close - p) >= end)
-                return 0;
-            i = (size_t)(close - p) + 1;
-        } else if (p[i] == ']')
-            return i;
-    }
-    return 0;
+    size_t past = cors_pattern_class_end(p, i);
+    for (size_t k = i; k + 1 < past; k++)
+        if (p[k] == '\\' && p[++k] == 'c')
+            return 0;
+    return past != 0 && past <= end ? past - 1 : 0;
 }
 
 /* Does the class p[start..stop] (brackets included) accept c? */
@@ -83,34 +56,33 @@ static int class_accepts(const char *p, size_t start, size_t stop, char c)
         negated = 1;
         i++;
     }
-    for (int first = 1; i < stop; first = 0) {
+    while (i < stop) {
         char lo = p[i], hi;
-        if (lo == '[' && p[i + 1] == ':') {
+        const char *close = lo == '[' && p[i + 1] == ':' ? strstr(p + i + 2, ":]") : NULL;
+        if (close != NULL && (size_t)(close - p) < stop) { /* [:name:] */
             const char *name = p + i + 2;
             if (strncmp(name, "alpha:", 6) == 0)
-                hit |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+                hit |= apr_isalpha(c);
             else if (strncmp(name, "digit:", 6) == 0)
-                hit |= c >= '0' && c <= '9';
+                hit |= apr_isdigit(c);
             else if (strncmp(name, "alnum:", 6) == 0 || strncmp(name, "word:", 5) == 0)
-                hit |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                hit |= apr_isalnum(c);
             else if (strncmp(name, "lower:", 6) == 0)
-                hit |= c >= 'a' && c <= 'z';
-            i = (size_t)(strstr(p + i, ":]") - p) + 2;
+                hit |= apr_islower(c);
+            i = (size_t)(close - p) + 2;
             continue;
         }
         if (lo == '\\') {
             char e = p[i + 1];
             i += 2;
             if (e == 'd')
-                hit |= c >= '0' && c <= '9';
+                hit |= apr_isdigit(c);
             else if (e == 'w')
-                hit |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '_';
+                hit |= apr_isalnum(c) || c == '_';
             else
                 hit |= c == e;
             continue;
         }
-        (void)first;
         i++;
         if (p[i] == '-' && i + 1 < stop && p[i + 1] != ']') {
             hi = p[i + 1];
@@ -147,7 +119,7 @@ static int quantifier(const char *p, size_t *i, size_t end, int star, int questi
     case '{': {
         size_t k = *i + 1;
         int n = 0, digits = 0;
-        while (k < end && p[k] >= '0' && p[k] <= '9' && n < 1000) {
+        while (k < end && apr_isdigit(p[k]) && n < 1000) {
             n = n * 10 + (p[k++] - '0');
             digits++;
         }
@@ -202,7 +174,7 @@ static size_t read_escape(cors_sample *s, size_t i, size_t end)
         emit_repeated(s, CORS_SEG_CLASS, e == 'd' ? '1' : 'a', count, p + item, i - item);
         return i;
     }
-    if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') || e == '\0')
+    if (apr_isalnum(e) || e == '\0')
         return give_up(s, end); /* \s, \n, back-references...: not an origin */
     count = quantifier(p, &i, end, 0, 1);
     emit_repeated(s, CORS_SEG_LITERAL, e, count, p + item, 2);
@@ -326,6 +298,22 @@ static size_t read_literal(cors_sample *s, size_t i, size_t end)
     return i;
 }
 
+typedef size_t (*item_reader)(cors_sample *s, size_t i, size_t end);
+
+/* The reader of the item that starts with c: escape, dot, class, group or
+ * literal; NULL for a quantifier with nothing to repeat. */
+static item_reader reader_of(char c)
+{
+    static const struct {
+        char c;
+        item_reader read;
+    } readers[] = {{'\\', read_escape}, {'.', read_dot}, {'[', read_class}, {'(', read_group}};
+    for (size_t k = 0; k < sizeof(readers) / sizeof(readers[0]); k++)
+        if (readers[k].c == c)
+            return readers[k].read;
+    return strchr(")*+?", c) != NULL ? NULL : read_literal;
+}
+
 /* One alternative p[start..end) (no top-level '|'), item by item. */
 static void generate_sequence(cors_sample *s, size_t start, size_t end)
 {
@@ -333,33 +321,13 @@ static void generate_sequence(cors_sample *s, size_t start, size_t end)
     size_t i = start;
 
     while (i < end && !s->unsupported) {
-        switch (p[i]) {
-        case '^':
-        case '$':
+        item_reader read;
+        if (p[i] == '^' || p[i] == '$') {
             i++; /* anchors emit nothing */
-            break;
-        case '\\':
-            i = read_escape(s, i, end);
-            break;
-        case '.':
-            i = read_dot(s, i, end);
-            break;
-        case '[':
-            i = read_class(s, i, end);
-            break;
-        case '(':
-            i = read_group(s, i, end);
-            break;
-        case ')':
-        case '*':
-        case '+':
-        case '?':
-            i = give_up(s, end); /* a quantifier with nothing to repeat */
-            break;
-        default:
-            i = read_literal(s, i, end);
-            break;
+            continue;
         }
+        read = reader_of(p[i]);
+        i = read != NULL ? read(s, i, end) : give_up(s, end);
     }
 }
 

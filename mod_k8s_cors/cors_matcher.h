@@ -12,14 +12,15 @@
  * in use) are looked up, and only the patterns filed there, plus those
  * without a usable tail (kube entries, patterns ending in `.*` or a group,
  * anything the reader does not fully understand), are run, in
- * configuration order, by the same code as before.
+ * configuration order, by the code that tries one pattern
+ * (cors_matcher_match_linear runs it on every pattern).
  *
  * The reader is conservative: it only ever returns a tail that PCRE2
  * guarantees, and gives up (the pattern is then always run) on constructs
  * that could change that: alternation at the top level, (?x), \Q..\E,
  * callouts, comments and verbs. Semantics are those of trying every pattern
- * in order; the one difference is that a pattern that cannot match is no
- * longer run, so it cannot hit its PCRE2 limit either.
+ * in order; the one difference is that a pattern that cannot match is not
+ * run, so it cannot hit its PCRE2 limit either.
  *
  * Internal to the core (cors_matcher.c, with the reader in cors_pattern.c):
  * the policy owns one matcher (cors_policy.matcher) and files each pattern

@@ -30,9 +30,22 @@ cors_metric_decision cors_metric_decision_of(const cors_decision *d)
     case CORS_REASON_ORIGIN_NOT_ALLOWED:
     case CORS_REASON_REGEX_LIMIT:
     case CORS_REASON_WILDCARD_CREDENTIALS:
+    case CORS_REASON_CROSS_SITE_UNTRUSTED:
         break;
     }
     return CORS_METRIC_DENIED_ORIGIN;
+}
+
+int cors_metric_cross_site_signal(const cors_decision *d)
+{
+    switch (d->cross_site) {
+    case CORS_CROSS_SITE_REFUSED_SITE:
+        return 0;
+    case CORS_CROSS_SITE_REFUSED_ORIGIN:
+        return 1;
+    default:
+        return -1;
+    }
 }
 
 int cors_metrics_rule_slot(cors_metrics *metrics, const char *name)
@@ -120,6 +133,20 @@ const char *cors_metrics_render(apr_pool_t *pool, const cors_metrics *m, const i
                        "%sk8s_cors_requests_refused_total{status=\"403\"} %" APR_UINT64_T_FMT "\n"
                        "k8s_cors_requests_refused_total{status=\"405\"} %" APR_UINT64_T_FMT "\n",
                        out, (apr_uint64_t)load(&m->refused[0]), (apr_uint64_t)load(&m->refused[1]));
+    out = apr_pstrcat(pool, out,
+                      header(pool, "k8s_cors_cross_site_refused_total",
+                             "Unsafe cross-site requests refused by K8sCorsDeniedOrigin "
+                             "reject-unsafe (or reject), by the signal that decided and mode "
+                             "(report-only: would have been refused)."),
+                      NULL);
+    for (int mode = 0; mode < CORS_METRIC_MODES; mode++)
+        for (int signal = 0; signal < CORS_METRIC_SIGNALS; signal++)
+            out = apr_psprintf(pool,
+                               "%sk8s_cors_cross_site_refused_total{signal=\"%s\",mode=\"%s\"} "
+                               "%" APR_UINT64_T_FMT "\n",
+                               out, signal ? "origin" : "sec-fetch-site",
+                               cors_mode_name(mode ? CORS_MODE_REPORT_ONLY : CORS_MODE_ENFORCE),
+                               (apr_uint64_t)load(&m->cross_site_refused[mode][signal]));
     out = apr_pstrcat(pool, out,
                       header(pool, "k8s_cors_upstream_headers_removed_total",
                              "Responses whose CORS headers from the API server were removed."),

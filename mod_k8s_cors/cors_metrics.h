@@ -26,6 +26,7 @@ typedef enum {
 
 #define CORS_METRIC_KINDS         3 /* none, actual, preflight: cors_kind */
 #define CORS_METRIC_MODES         2 /* enforce, report-only */
+#define CORS_METRIC_SIGNALS       2 /* sec-fetch-site, origin */
 #define CORS_METRIC_RULES_MAX     1024
 #define CORS_METRIC_RULE_NAME_MAX 96
 
@@ -40,6 +41,9 @@ typedef struct {
     uint64_t requests[CORS_METRIC_MODES][CORS_METRIC_DECISIONS][CORS_METRIC_KINDS];
     uint64_t preflights_answered[2]; /* [0] allowed (204), [1] denied (403) */
     uint64_t refused[2];             /* actual requests refused: [0] 403, [1] 405 */
+    /* refused by the cross-site step (enforce), or that it would refuse
+     * (report-only), by the signal that decided: cors_metric_cross_site_signal */
+    uint64_t cross_site_refused[CORS_METRIC_MODES][CORS_METRIC_SIGNALS];
     uint64_t upstream_headers_removed;
     uint64_t regex_limit;
     uint32_t rule_count;
@@ -50,6 +54,10 @@ typedef struct {
 
 /* Which decision label a decision counts under. */
 cors_metric_decision cors_metric_decision_of(const cors_decision *decision);
+
+/* The signal a cross-site refusal counts under: 0 Sec-Fetch-Site, 1 Origin;
+ * -1 when the decision is not such a refusal. */
+int cors_metric_cross_site_signal(const cors_decision *decision);
 
 /* The slot of a rule name, added when new (names are cut to fit); -1 when
  * the table is full. Called at start-up only, by one process. */

@@ -87,6 +87,36 @@ static int skip_class(const char *p, size_t *i)
     }
 }
 
+size_t cors_pattern_class_end(const char *p, size_t i)
+{
+    return skip_class(p, &i) ? i : 0;
+}
+
+size_t cors_pattern_group_end(const char *p, size_t i)
+{
+    int depth = 0;
+    while (p[i] != '\0') {
+        if (p[i] == '\\') {
+            if (p[i + 1] == '\0')
+                return 0;
+            i += 2;
+        } else if (p[i] == '[') {
+            if (!skip_class(p, &i))
+                return 0;
+        } else if (p[i] == '(') {
+            depth++;
+            i++;
+        } else if (p[i] == ')') {
+            i++;
+            if (--depth == 0)
+                return i;
+        } else {
+            i++;
+        }
+    }
+    return 0;
+}
+
 /* A backslash sequence at p[*i]. */
 static token read_escape(const char *p, size_t *i, unsigned char *literal)
 {

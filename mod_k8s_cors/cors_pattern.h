@@ -25,4 +25,11 @@ typedef struct {
 
 int cors_pattern_literals_read(const char *pattern, cors_pattern_literals *out);
 
+/* The extent of a class or a group, as PCRE2 reads it (a leading ']' is a
+ * member, POSIX [:name:] classes, escapes), for every reader of patterns:
+ * from p[i] == '[' (or '('), the index just past its closing ']' (or
+ * matching ')'), or 0 when it does not close. */
+size_t cors_pattern_class_end(const char *p, size_t i);
+size_t cors_pattern_group_end(const char *p, size_t i);
+
 #endif

@@ -22,7 +22,7 @@ static const char *const default_header_names[] = {
 static const char *const default_expose_names[] = {"Date"};
 
 const cors_token_list cors_default_methods = {
-    default_method_names, 6, NULL, "POST, GET, OPTIONS, PUT, DELETE, PATCH", 0, 0};
+    default_method_names, 6, NULL, "POST, GET, OPTIONS, PUT, DELETE, PATCH", 0, 0, NULL, 0, NULL};
 const cors_token_list cors_default_headers = {
     default_header_names,
     7,
@@ -30,8 +30,12 @@ const cors_token_list cors_default_headers = {
     "Content-Type, Content-Length, Accept-Encoding, X-CSRF-Token, Authorization, "
     "X-Requested-With, If-Modified-Since",
     1,
-    0};
-const cors_token_list cors_default_expose_headers = {default_expose_names, 1, NULL, "Date", 1, 0};
+    0,
+    NULL,
+    0,
+    NULL};
+const cors_token_list cors_default_expose_headers = {
+    default_expose_names, 1, NULL, "Date", 1, 0, NULL, 0, NULL};
 
 static void settings_init(cors_settings *settings)
 {
@@ -55,6 +59,7 @@ cors_policy *cors_policy_make(apr_pool_t *pool)
     policy->denied_origin = CORS_UNSET;
     policy->method_status = CORS_UNSET;
     policy->strict = CORS_UNSET;
+    policy->trust_same_site = CORS_UNSET;
     settings_init(&policy->settings);
     return policy;
 }
@@ -241,24 +246,17 @@ static void settings_merge(cors_settings *merged, const cors_settings *base,
     merged->methods = add->methods ? add->methods : base->methods;
     merged->headers = add->headers ? add->headers : base->headers;
     merged->expose = add->expose ? add->expose : base->expose;
-    if (add->credentials != CORS_UNSET) {
-        merged->credentials = add->credentials;
-        merged->credentials_source = add->credentials_source;
-    } else {
-        merged->credentials = base->credentials;
-        merged->credentials_source = base->credentials_source;
-    }
-    if (add->max_age != CORS_UNSET) {
-        merged->max_age = add->max_age;
-        merged->max_age_text = add->max_age_text;
-        merged->max_age_source = add->max_age_source;
-    } else {
-        merged->max_age = base->max_age;
-        merged->max_age_text = base->max_age_text;
-        merged->max_age_source = base->max_age_source;
-    }
+    /* A value comes with its text and source, from the level that sets it. */
+    const cors_settings *credentials = add->credentials != CORS_UNSET ? add : base;
+    const cors_settings *max_age = add->max_age != CORS_UNSET ? add : base;
+    merged->credentials = credentials->credentials;
+    merged->credentials_source = credentials->credentials_source;
+    merged->max_age = max_age->max_age;
+    merged->max_age_text = max_age->max_age_text;
+    merged->max_age_source = max_age->max_age_source;
     merged->private_network =
         add->private_network != CORS_UNSET ? add->private_network : base->private_network;
+    merged->profile = add->profile ? add->profile : base->profile;
 }
 
 #define MERGE_INT(field) merged->field = add->field != CORS_UNSET ? add->field : base->field
@@ -266,27 +264,21 @@ static void settings_merge(cors_settings *merged, const cors_settings *base,
 cors_policy *cors_policy_merge(apr_pool_t *pool, const cors_policy *base, const cors_policy *add)
 {
     cors_policy *merged = apr_palloc(pool, sizeof(*merged));
+    const cors_policy *mode, *self;
     /* The origin rules come whole from one level; everything else is
      * inherited field by field. */
     *merged = add->has_origins ? *add : *base;
     MERGE_INT(denied_origin);
     MERGE_INT(method_status);
     MERGE_INT(strict);
-    if (add->mode != CORS_UNSET) {
-        merged->mode = add->mode;
-        merged->mode_source = add->mode_source;
-    } else {
-        merged->mode = base->mode;
-        merged->mode_source = base->mode_source;
-    }
+    MERGE_INT(trust_same_site);
+    mode = add->mode != CORS_UNSET ? add : base;
+    merged->mode = mode->mode;
+    merged->mode_source = mode->mode_source;
     settings_merge(&merged->settings, &base->settings, &add->settings);
-    if (add->self_origins != NULL) {
-        merged->self_origins = add->self_origins;
-        merged->self_texts = add->self_texts;
-    } else {
-        merged->self_origins = base->self_origins;
-        merged->self_texts = base->self_texts;
-    }
+    self = add->self_origins != NULL ? add : base;
+    merged->self_origins = self->self_origins;
+    merged->self_texts = self->self_texts;
     return merged;
 }
 
@@ -397,6 +389,24 @@ cors_denied_action cors_policy_denied_origin(const cors_policy *policy)
 {
     return policy->denied_origin != CORS_UNSET ? (cors_denied_action)policy->denied_origin
                                                : CORS_DENIED_PASS;
+}
+
+const char *cors_denied_action_name(cors_denied_action action)
+{
+    switch (action) {
+    case CORS_DENIED_PASS:
+        return "pass";
+    case CORS_DENIED_REJECT:
+        return "reject";
+    case CORS_DENIED_REJECT_UNSAFE:
+        return "reject-unsafe";
+    }
+    return "pass";
+}
+
+int cors_policy_trust_same_site(const cors_policy *policy)
+{
+    return policy->trust_same_site == 1;
 }
 
 int cors_policy_method_status(const cors_policy *policy)

@@ -52,6 +52,9 @@ typedef struct cors_settings {
     const char *max_age_text;
     const char *max_age_source;
     int private_network; /* CORS_UNSET, 0 or 1: Access-Control-Allow-Private-Network */
+    /* K8sCorsClientProfile: the profile that filled the lists this scope
+     * does not set itself, or NULL (cors_profile.h) */
+    const struct cors_client_profile_s *profile;
 } cors_settings;
 
 /* One allowed-origin entry as the operator wrote it. */
@@ -72,8 +75,10 @@ typedef enum {
 } cors_mode;
 
 typedef enum {
-    CORS_DENIED_PASS = 0, /* kube-apiserver's way: forwarded, without CORS headers */
-    CORS_DENIED_REJECT,   /* 403 at the gateway, before the API server */
+    CORS_DENIED_PASS = 0,      /* kube-apiserver's way: forwarded, without CORS headers */
+    CORS_DENIED_REJECT,        /* 403 at the gateway, before the API server */
+    CORS_DENIED_REJECT_UNSAFE, /* 403 for requests that can change state (cross-site
+                                  request forgery, cors_cross_site.h); reads pass */
 } cors_denied_action;
 
 #define CORS_DEFAULT_METHOD_STATUS 405
@@ -81,10 +86,12 @@ typedef enum {
 typedef struct cors_policy {
     int mode; /* CORS_UNSET or cors_mode */
     const char *mode_source;
-    int denied_origin; /* CORS_UNSET or cors_denied_action */
-    int method_status; /* CORS_UNSET, 403 or 405: refusal of an allowed origin's
-                          actual request whose method it may not use */
-    int strict;        /* CORS_UNSET, 0 or 1: every configuration warning is an error */
+    int denied_origin;   /* CORS_UNSET or cors_denied_action */
+    int method_status;   /* CORS_UNSET, 403 or 405: refusal of an allowed origin's
+                            actual request whose method it may not use */
+    int strict;          /* CORS_UNSET, 0 or 1: every configuration warning is an error */
+    int trust_same_site; /* CORS_UNSET, 0 or 1: Sec-Fetch-Site same-site passes the
+                            cross-site step (K8sCorsTrustSameSite) */
 
     /* Origin rules are one unit: a level that names any origin replaces the
      * inherited rules, so a <Location> never silently widens its parent. */
@@ -169,6 +176,9 @@ cors_mode cors_policy_mode(const cors_policy *policy);
  * say it. */
 const char *cors_mode_name(cors_mode mode);
 cors_denied_action cors_policy_denied_origin(const cors_policy *policy);
+/* "pass", "reject", "reject-unsafe": as K8sCorsDeniedOrigin spells it. */
+const char *cors_denied_action_name(cors_denied_action action);
+int cors_policy_trust_same_site(const cors_policy *policy);
 int cors_policy_method_status(const cors_policy *policy);
 int cors_policy_strict(const cors_policy *policy);
 

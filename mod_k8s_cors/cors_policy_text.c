@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 
 #include "cors_directives.h"
+#include "cors_profile.h"
 
 const char *cors_config_word(apr_pool_t *pool, const char **line)
 {
@@ -68,6 +69,10 @@ static const char *list_line(apr_pool_t *pool, const char *name, const cors_toke
 static const char *settings_lines(apr_pool_t *pool, const cors_settings *s, const char *indent)
 {
     const char *out = "";
+    /* The profile's name, for the reader; the lists it set follow, so the
+     * text means the same whatever the profile holds when it is read. */
+    if (s->profile)
+        out = apr_pstrcat(pool, indent, "K8sCorsClientProfile ", s->profile->name, "\n", NULL);
     if (s->methods)
         out = apr_pstrcat(pool, out, indent, list_line(pool, "K8sCorsAllowMethods", s->methods),
                           NULL);
@@ -112,11 +117,14 @@ const char *cors_policy_to_directives(apr_pool_t *pool, const cors_policy *polic
     const char *out =
         apr_pstrcat(pool, "K8sCors ", cors_mode_name(cors_policy_mode(policy)), "\n", NULL);
     if (policy->denied_origin != CORS_UNSET)
-        out =
-            apr_pstrcat(pool, out, "K8sCorsDeniedOrigin ",
-                        policy->denied_origin == CORS_DENIED_REJECT ? "reject\n" : "pass\n", NULL);
+        out = apr_pstrcat(pool, out, "K8sCorsDeniedOrigin ",
+                          cors_denied_action_name((cors_denied_action)policy->denied_origin), "\n",
+                          NULL);
     if (policy->method_status != CORS_UNSET)
         out = apr_psprintf(pool, "%sK8sCorsDeniedMethodStatus %d\n", out, policy->method_status);
+    if (policy->trust_same_site != CORS_UNSET)
+        out = apr_pstrcat(pool, out, "K8sCorsTrustSameSite ",
+                          policy->trust_same_site ? "On\n" : "Off\n", NULL);
     if (policy->strict != CORS_UNSET)
         out = apr_pstrcat(pool, out, "K8sCorsStrict ", policy->strict ? "On\n" : "Off\n", NULL);
     out = apr_pstrcat(pool, out, settings_lines(pool, &policy->settings, ""), NULL);

@@ -30,12 +30,44 @@ static void lower_copy(char *dst, const char *src, size_t len)
         dst[i] = (char)apr_tolower(src[i]);
 }
 
-const char *cors_token_list_make(apr_pool_t *pool, const char *const *names, int n,
-                                 int case_insensitive, cors_token_list **out)
+/* Fetch never lets "*" stand for Authorization: it must be listed by name. */
+static int is_authorization(const char *name, size_t len)
+{
+    return len == 13 && strncasecmp(name, "authorization", 13) == 0;
+}
+
+static int is_prefix_entry(const char *name, size_t len)
+{
+    return len > 1 && name[len - 1] == '*';
+}
+
+const char *cors_prefix_check(apr_pool_t *pool, const char *name)
+{
+    size_t len = strlen(name);
+    if (!is_prefix_entry(name, len))
+        return apr_psprintf(pool, "\"%s\" is not a prefix (NAME-*)", name);
+    len--; /* the `*` */
+    if (len < 2 || len > CORS_PREFIX_MAX_LEN)
+        return apr_psprintf(pool,
+                            "\"%s\": a header-name prefix is 2 to %d characters before the `*`",
+                            name, CORS_PREFIX_MAX_LEN);
+    if (name[len - 1] != '-')
+        return apr_psprintf(pool,
+                            "\"%s\": a header-name prefix ends with '-' before the `*` (e.g. "
+                            "Impersonate-Extra-*), so it names a family of headers",
+                            name);
+    for (size_t k = 0; k < len; k++)
+        if (!cors_is_tchar((unsigned char)name[k]) || name[k] == '*')
+            return apr_psprintf(pool, "\"%s\" is not a valid header-name prefix", name);
+    return NULL;
+}
+
+static const char *list_make(apr_pool_t *pool, const char *const *names, int n,
+                             int case_insensitive, int prefixes_allowed, cors_token_list **out)
 {
     cors_token_list *list;
-    const char **copy;
-    size_t joined_len = 0;
+    const char **copy, **prefixes = NULL;
+    size_t joined_len = 0, exact_len = 0;
     char *joined, *p;
 
     *out = NULL;
@@ -56,6 +88,24 @@ const char *cors_token_list_make(apr_pool_t *pool, const char *const *names, int
                 return apr_psprintf(pool, "\"%s\" is not a valid HTTP token", names[i]);
         if (len == 1 && names[i][0] == '*')
             list->wildcard = 1;
+        if (is_prefix_entry(names[i], len)) {
+            const char *error;
+            char *prefix;
+            if (!prefixes_allowed)
+                return apr_psprintf(pool,
+                                    "\"%s\": a name prefix is only allowed in "
+                                    "K8sCorsAllowHeaders",
+                                    names[i]);
+            if ((error = cors_prefix_check(pool, names[i])) != NULL)
+                return error;
+            if (prefixes == NULL)
+                prefixes = apr_palloc(pool, sizeof(*prefixes) * CORS_PREFIXES_MAX);
+            if (list->prefix_count == CORS_PREFIXES_MAX)
+                return apr_psprintf(pool, "more than %d header-name prefixes", CORS_PREFIXES_MAX);
+            prefix = apr_pstrmemdup(pool, names[i], len - 1);
+            lower_copy(prefix, prefix, len - 1);
+            prefixes[list->prefix_count++] = prefix;
+        }
         if (case_insensitive)
             lower_copy(key, names[i], len);
         else
@@ -66,9 +116,12 @@ const char *cors_token_list_make(apr_pool_t *pool, const char *const *names, int
             apr_hash_set(list->lookup, apr_pstrmemdup(pool, key, len), (apr_ssize_t)len,
                          copy[list->count]);
             joined_len += len + 2;
+            if (!is_prefix_entry(names[i], len))
+                exact_len += len + 2;
             list->count++;
         }
     }
+    list->prefixes = prefixes;
     joined = p = apr_palloc(pool, joined_len + 1);
     for (int i = 0; i < list->count; i++) {
         size_t len = strlen(copy[i]);
@@ -82,12 +135,59 @@ const char *cors_token_list_make(apr_pool_t *pool, const char *const *names, int
     *p = '\0';
     list->names = copy;
     list->joined = joined;
+    if (list->prefix_count > 0) {
+        char *exact = p = apr_palloc(pool, exact_len + 1);
+        for (int i = 0; i < list->count; i++) {
+            size_t len = strlen(copy[i]);
+            if (is_prefix_entry(copy[i], len))
+                continue;
+            if (p > exact) {
+                memcpy(p, ", ", 2);
+                p += 2;
+            }
+            memcpy(p, copy[i], len);
+            p += len;
+        }
+        *p = '\0';
+        list->exact_joined = exact;
+    }
     *out = list;
     return NULL;
 }
 
-const char *cors_token_list_parse(apr_pool_t *pool, const char *text, int case_insensitive,
+const char *cors_token_list_make(apr_pool_t *pool, const char *const *names, int n,
+                                 int case_insensitive, cors_token_list **out)
+{
+    return list_make(pool, names, n, case_insensitive, 0, out);
+}
+
+const char *cors_header_list_make(apr_pool_t *pool, const char *const *names, int n,
                                   cors_token_list **out)
+{
+    return list_make(pool, names, n, 1, 1, out);
+}
+
+const char *cors_token_list_header_value(const cors_token_list *list)
+{
+    const char *value = list->exact_joined ? list->exact_joined : list->joined;
+    return value[0] ? value : NULL;
+}
+
+int cors_token_list_prefix_match(const cors_token_list *list, const char *name, size_t len)
+{
+    if (is_authorization(name, len))
+        return 0;
+    for (int i = 0; i < list->prefix_count; i++) {
+        size_t plen = strlen(list->prefixes[i]);
+        /* the `*` stands for at least one character */
+        if (len > plen && strncasecmp(name, list->prefixes[i], plen) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static const char *list_parse(apr_pool_t *pool, const char *text, int case_insensitive,
+                              int prefixes_allowed, cors_token_list **out)
 {
     apr_array_header_t *names = apr_array_make(pool, 8, sizeof(const char *));
     const char *p = text;
@@ -102,8 +202,19 @@ const char *cors_token_list_parse(apr_pool_t *pool, const char *text, int case_i
         if (p > start)
             APR_ARRAY_PUSH(names, const char *) = apr_pstrmemdup(pool, start, (size_t)(p - start));
     }
-    return cors_token_list_make(pool, (const char *const *)names->elts, names->nelts,
-                                case_insensitive, out);
+    return list_make(pool, (const char *const *)names->elts, names->nelts, case_insensitive,
+                     prefixes_allowed, out);
+}
+
+const char *cors_token_list_parse(apr_pool_t *pool, const char *text, int case_insensitive,
+                                  cors_token_list **out)
+{
+    return list_parse(pool, text, case_insensitive, 0, out);
+}
+
+const char *cors_header_list_parse(apr_pool_t *pool, const char *text, cors_token_list **out)
+{
+    return list_parse(pool, text, 1, 1, out);
 }
 
 int cors_token_list_has(const cors_token_list *list, const char *name, size_t len)
@@ -115,6 +226,8 @@ int cors_token_list_has(const cors_token_list *list, const char *name, size_t le
         lower_copy(key, name, len);
         name = key;
     }
+    if (list->prefix_count > 0 && cors_token_list_prefix_match(list, name, len))
+        return 1;
     if (list->lookup != NULL)
         return apr_hash_get(list->lookup, name, (apr_ssize_t)len) != NULL;
     /* Static lists (the defaults) have no hash set: a handful of names. */
@@ -127,12 +240,6 @@ int cors_token_list_has(const cors_token_list *list, const char *name, size_t le
             return 1;
     }
     return 0;
-}
-
-/* Fetch never lets "*" stand for Authorization: it must be listed by name. */
-static int is_authorization(const char *name, size_t len)
-{
-    return len == 13 && strncasecmp(name, "authorization", 13) == 0;
 }
 
 cors_list_status cors_request_headers_check(const cors_token_list *allowed, const char *value,

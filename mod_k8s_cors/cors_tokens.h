@@ -22,6 +22,13 @@
 #define CORS_ACRH_MAX_NAMES 64
 #define CORS_TOKEN_MAX_LEN  128
 
+/* Header-name prefixes in K8sCorsAllowHeaders (`Impersonate-Extra-*`): the
+ * part before `*` is 2 to CORS_PREFIX_MAX_LEN characters and ends with '-',
+ * so a prefix names a family of headers, never a word's beginning (`Auth*`
+ * would cover Authorization). At most CORS_PREFIXES_MAX per list. */
+#define CORS_PREFIX_MAX_LEN 64
+#define CORS_PREFIXES_MAX   16
+
 typedef struct {
     const char *const *names; /* as configured */
     int count;
@@ -29,6 +36,12 @@ typedef struct {
     const char *joined; /* "A, B, C": the header value to send */
     int case_insensitive;
     int wildcard; /* the list is "*" */
+    /* Prefix entries (header lists only): lower-cased, without the `*`. */
+    const char *const *prefixes;
+    int prefix_count;
+    /* joined without the prefix entries (a header value cannot carry a
+     * prefix); NULL when the list has none: use joined. */
+    const char *exact_joined;
 } cors_token_list;
 
 /* 1 if c may appear in an HTTP token (RFC 9110 tchar). */
@@ -43,7 +56,26 @@ const char *cors_token_list_parse(apr_pool_t *pool, const char *text, int case_i
 const char *cors_token_list_make(apr_pool_t *pool, const char *const *names, int n,
                                  int case_insensitive, cors_token_list **out);
 
-/* 1 if name[0..len) is in the list. */
+/* A request-header list (K8sCorsAllowHeaders): case-insensitive, and names
+ * ending in `*` are prefixes (see CORS_PREFIX_MAX_LEN). The other lists
+ * refuse such names. */
+const char *cors_header_list_parse(apr_pool_t *pool, const char *text, cors_token_list **out);
+const char *cors_header_list_make(apr_pool_t *pool, const char *const *names, int n,
+                                  cors_token_list **out);
+
+/* Checks one prefix entry as written ("Impersonate-Extra-*"). Returns NULL
+ * or an error message. */
+const char *cors_prefix_check(apr_pool_t *pool, const char *name);
+
+/* 1 if name[0..len) (any case) is covered by one of the list's prefixes.
+ * Authorization never is. */
+int cors_token_list_prefix_match(const cors_token_list *list, const char *name, size_t len);
+
+/* The list as a header value: the exact names, without prefix entries;
+ * NULL when there are none. */
+const char *cors_token_list_header_value(const cors_token_list *list);
+
+/* 1 if name[0..len) is in the list, by name or (header lists) by prefix. */
 int cors_token_list_has(const cors_token_list *list, const char *name, size_t len);
 
 typedef enum {

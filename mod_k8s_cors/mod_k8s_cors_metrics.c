@@ -195,9 +195,12 @@ int k8s_cors_metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
 void k8s_cors_count_decision(const cors_decision *decision, cors_mode mode)
 {
     int m = mode == CORS_MODE_REPORT_ONLY;
+    int signal;
     if (metrics == NULL)
         return;
     cors_metrics_add(&metrics->requests[m][cors_metric_decision_of(decision)][decision->kind]);
+    if ((signal = cors_metric_cross_site_signal(decision)) >= 0)
+        cors_metrics_add(&metrics->cross_site_refused[m][signal]);
     if (decision->reason == CORS_REASON_REGEX_LIMIT)
         cors_metrics_add(&metrics->regex_limit);
     if (decision->allowed && decision->rule != NULL) {

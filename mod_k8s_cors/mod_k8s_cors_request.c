@@ -11,18 +11,21 @@
 
 /* Log fields copied from the request are capped, so a hostile Origin cannot
  * flood the log, and their double quotes are written as \x22, so it cannot
- * close a quoted field and forge the fields after it. httpd's error log
+ * close a quoted field and forge the fields after it. A WebSocket bearer
+ * token in them is redacted first (cors_secret.h). httpd's error log
  * escapes backslashes and control bytes itself (ap_escape_errorlog_item),
  * but not quotes. */
 #define LOG_FIELD_MAX 128
 
 static const char *log_field(apr_pool_t *pool, const char *value, size_t len)
 {
-    size_t shown = len > LOG_FIELD_MAX ? LOG_FIELD_MAX : len;
+    size_t shown;
     char *out, *p;
 
     if (value == NULL)
         return "-";
+    value = cors_redact(pool, value, len, &len);
+    shown = len > LOG_FIELD_MAX ? LOG_FIELD_MAX : len;
     out = p = apr_palloc(pool, shown * 4 + sizeof("..."));
     for (size_t i = 0; i < shown; i++) {
         if (value[i] == '"') {
@@ -42,6 +45,13 @@ static const char *log_field(apr_pool_t *pool, const char *value, size_t len)
 
 static void log_denial(request_rec *r, const cors_decision *d, const char *origin, int applied)
 {
+    /* The cross-site step's verdict and the Sec-Fetch-Site it read: both
+     * from fixed vocabularies, never the header's own text. */
+    const char *cross_site =
+        cors_cross_site_refused(d->cross_site)
+            ? apr_pstrcat(r->pool, " cross_site=", cors_cross_site_name(d->cross_site),
+                          " fetch_site=", cors_fetch_site_name(d->fetch_site), NULL)
+            : "";
     const char *rule = d->rule
                            ? apr_psprintf(r->pool, " rule=\"%s\" (%s)",
                                           log_field(r->pool, d->rule->name, strlen(d->rule->name)),
@@ -54,11 +64,12 @@ static void log_denial(request_rec *r, const cors_decision *d, const char *origi
     ap_log_rerror(
         APLOG_MARK, d->reason == CORS_REASON_REGEX_LIMIT ? APLOG_WARNING : APLOG_INFO, 0, r,
         K8S_CORS_LOGNO(0100) "%s CORS %s: origin=\"%s\" method=%s path=\"%s\" "
-                             "reason=%s%s%s%s",
+                             "reason=%s%s%s%s%s",
         applied ? (d->refuse_status ? "refused" : "denied") : "report-only, would deny",
-        cors_kind_name(d->kind), log_field(r->pool, origin, strlen(origin)),
+        cors_kind_name(d->kind), origin ? log_field(r->pool, origin, strlen(origin)) : "-",
         log_field(r->pool, r->method, strlen(r->method)),
         log_field(r->pool, r->uri, strlen(r->uri)), cors_reason_name(d->reason), detail, rule,
+        cross_site,
         /* in words too, for operators who grep the log for them */
         d->reason == CORS_REASON_ORIGIN_NOT_ALLOWED ? ": origin not allowed" : "");
 }
@@ -82,6 +93,37 @@ static k8s_cors_request_state no_origin_state = {
     .decision = {.kind = CORS_KIND_NONE, .reason = CORS_REASON_NO_ORIGIN, .vary = CORS_VARY_ACTUAL},
     .enforce = 0,
 };
+
+/* The request as the core reads it, from the headers and the connection. */
+static void read_request(request_rec *r, const char *origin, cors_request *request)
+{
+    request->method = r->method;
+    request->origin = origin;
+    request->preflight_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
+    request->request_headers = apr_table_get(r->headers_in, "Access-Control-Request-Headers");
+    request->request_private_network =
+        apr_table_get(r->headers_in, "Access-Control-Request-Private-Network");
+    request->host = r->hostname;
+    request->host_is_self = k8s_cors_host_is_self(r);
+    request->self_scheme = ap_http_scheme(r);
+    request->self_port = k8s_cors_self_port(r, request->self_scheme);
+    request->any_host = 0;
+    request->upgrade = apr_table_get(r->headers_in, "Upgrade") != NULL;
+    request->fetch_site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+}
+
+/* Refuses the request when its decision says so and it is applied.
+ * Returns the status, or DECLINED. */
+static int refuse(const k8s_cors_request_state *state)
+{
+    if (!state->enforce || !state->decision.refuse_status)
+        return DECLINED;
+    if (state->decision.kind == CORS_KIND_PREFLIGHT)
+        k8s_cors_count_preflight_answered(0);
+    else
+        k8s_cors_count_refused(state->decision.refuse_status);
+    return state->decision.refuse_status; /* never reaches authentication or the API */
+}
 
 int k8s_cors_header_parser(request_rec *r)
 {
@@ -110,6 +152,24 @@ int k8s_cors_header_parser(request_rec *r)
     if (!r->expecting_100)
         apr_table_setn(r->subprocess_env, "proxy-interim-response", "Suppress");
     origin = apr_table_get(r->headers_in, "Origin");
+    /* The cheap tests first: kubectl's requests under pass read no header. */
+    if ((origin == NULL || origin[0] == '\0') &&
+        cors_policy_denied_origin(conf->policy) != CORS_DENIED_PASS &&
+        cors_no_origin_needs_decision(conf->policy, r->method,
+                                      apr_table_get(r->headers_in, "Upgrade") != NULL,
+                                      apr_table_get(r->headers_in, "Sec-Fetch-Site"))) {
+        /* No Origin, but the browser says another site sent it: the
+         * cross-site step decides. Rare, so it may allocate. */
+        state = apr_palloc(r->pool, sizeof(*state));
+        state->enforce = mode == CORS_MODE_ENFORCE;
+        read_request(r, NULL, &request);
+        cors_decide(conf->policy, &request, &state->decision);
+        k8s_cors_count_decision(&state->decision, mode);
+        ap_set_module_config(r->request_config, &k8s_cors_module, state);
+        if (state->decision.refuse_status && APLOGrinfo(r))
+            log_denial(r, &state->decision, NULL, state->enforce);
+        return refuse(state);
+    }
     if (origin == NULL || origin[0] == '\0') {
         k8s_cors_count_without_origin(mode);
         /* Not a CORS request: only Vary and the upstream's CORS headers to
@@ -120,18 +180,7 @@ int k8s_cors_header_parser(request_rec *r)
 
     state = apr_palloc(r->pool, sizeof(*state));
     state->enforce = mode == CORS_MODE_ENFORCE;
-    request.method = r->method;
-    request.origin = origin;
-    request.preflight_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
-    request.request_headers = apr_table_get(r->headers_in, "Access-Control-Request-Headers");
-    request.request_private_network =
-        apr_table_get(r->headers_in, "Access-Control-Request-Private-Network");
-    request.host = r->hostname;
-    request.host_is_self = k8s_cors_host_is_self(r);
-    request.self_scheme = ap_http_scheme(r);
-    request.self_port = k8s_cors_self_port(r, request.self_scheme);
-    request.any_host = 0;
-    request.upgrade = apr_table_get(r->headers_in, "Upgrade") != NULL;
+    read_request(r, origin, &request);
     cors_decide(conf->policy, &request, &state->decision);
     k8s_cors_count_decision(&state->decision, mode);
     /* For LogFormat: %{K8S_CORS_DECISION}e and %{K8S_CORS_RULE}e. */
@@ -158,13 +207,8 @@ int k8s_cors_header_parser(request_rec *r)
 
     if (!state->enforce)
         return DECLINED;
-    if (state->decision.refuse_status) {
-        if (state->decision.kind == CORS_KIND_PREFLIGHT)
-            k8s_cors_count_preflight_answered(0);
-        else
-            k8s_cors_count_refused(state->decision.refuse_status);
-        return state->decision.refuse_status; /* never reaches authentication or the API */
-    }
+    if (state->decision.refuse_status)
+        return refuse(state);
     if (state->decision.kind == CORS_KIND_PREFLIGHT)
         r->handler = K8S_CORS_PREFLIGHT_HANDLER;
     return DECLINED;

@@ -26,6 +26,8 @@ echo "== unit tests under valgrind"
 make check-valgrind
 echo "== the operators' console in headless Chromium"
 tests/browser/run-browser-tests
+echo "== the browser oracle: generated policies and requests in headless Chromium (seed 1, 500 cases and the saved ones)"
+make check-oracle SEED=1 CASES=500
 echo "== integration tests against an ASan/UBSan build of the module"
 make check-asan-integration
 echo "== fuzzing: each libFuzzer target for 60 s"

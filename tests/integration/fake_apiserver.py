@@ -39,6 +39,8 @@ Every request received on the API port is counted. The control port (plain
 HTTP on 127.0.0.1) serves:
 
   GET  /stats                     {"total": N, "by_method": {...}, "by_path": {...},
+                                   "by_request": {"METHOD /path": N, ...; a CORS
+                                   preflight as "OPTIONS /path (preflight)"},
                                    "websocket_upgrades": N, "websocket_frames": N}
   POST /reset                     zero the counters
   POST /cors?origins=LIST         switch kube-style CORS on with a comma-separated
@@ -225,6 +227,7 @@ class FakeState:
             self._total = 0
             self._by_method = {}
             self._by_path = {}
+            self._by_request = {}
             self._websocket_upgrades = 0
             self._websocket_frames = 0
 
@@ -233,16 +236,19 @@ class FakeState:
             self._websocket_upgrades += upgrades
             self._websocket_frames += frames
 
-    def count(self, method, path):
+    def count(self, method, path, preflight=False):
         with self._lock:
             self._total += 1
             self._by_method[method] = self._by_method.get(method, 0) + 1
             self._by_path[path] = self._by_path.get(path, 0) + 1
+            request = method + " " + path + (" (preflight)" if preflight else "")
+            self._by_request[request] = self._by_request.get(request, 0) + 1
 
     def stats(self):
         with self._lock:
             return {"total": self._total, "by_method": dict(self._by_method),
                     "by_path": dict(self._by_path),
+                    "by_request": dict(self._by_request),
                     "websocket_upgrades": self._websocket_upgrades,
                     "websocket_frames": self._websocket_frames}
 
@@ -336,7 +342,8 @@ class ApiHandler(JsonHandlerBase):
         if not super().parse_request():
             return False
         path, _ = self.split_target()
-        self.state.count(self.command, path)
+        self.state.count(self.command, path, preflight=self.command == "OPTIONS" and
+                         "Access-Control-Request-Method" in self.headers)
         return True
 
     def do_GET(self):
@@ -451,7 +458,14 @@ class ApiHandler(JsonHandlerBase):
     def serve_authenticated(self, path, query, body_length):
         method = self.command
         if method in ("POST", "PUT", "PATCH", "DELETE"):
-            self.reply(201 if method == "POST" else 200, {
+            impersonation = {name.lower(): value for name, value in self.headers.items()
+                             if name.lower().startswith("impersonate-")}
+            # kube-apiserver's response headers a browser client reads: the
+            # audit ID of every request, a warning (here: when impersonating).
+            extra = [("Audit-Id", "fake-audit-%d" % self.state.stats()["total"])]
+            if impersonation:
+                extra.append(("Warning", '299 - "impersonation requested"'))
+            self.send_json(201 if method == "POST" else 200, {
                 "kind": "FakeEcho",
                 "apiVersion": "v1",
                 "method": method,
@@ -459,7 +473,8 @@ class ApiHandler(JsonHandlerBase):
                 "query": urllib.parse.urlsplit(self.path).query,
                 "contentType": self.headers.get("Content-Type", ""),
                 "bodyBytes": body_length,
-            })
+                "impersonation": impersonation,
+            }, self.cors_headers + extra)
             return
         if method not in ("GET", "HEAD"):
             self.reply(405, kube_status(405, "MethodNotAllowed",

@@ -298,6 +298,25 @@ def test_echo_never_shows_secrets_or_raw_markup():
     assert "authorization" not in document["headers"]
 
 
+def test_the_websocket_bearer_token_never_shows():
+    """kubectl-in-the-browser tools send the token as a WebSocket subprotocol.
+    Echo lists header names only; explain and echo redact it wherever a
+    request could make them repeat it (a header list, an Origin)."""
+    secret = "c2VjcmV0LWJyb3dzZXItdG9rZW4"
+    protocol = "base64url.bearer.authorization.k8s.io." + secret
+    response = call("GET", API + "/echo", [("Origin", DASHBOARD),
+                                           ("Sec-WebSocket-Protocol", "v5.channel.k8s.io, "
+                                            + protocol)])
+    document = json_of(response, 200)
+    assert "sec-websocket-protocol" in document["headers"], document
+    assert secret not in response.body.decode(), response.body
+    response = call("GET", API + "/explain", query={
+        "origin": DASHBOARD, "method": "GET", "headers": "x-a," + protocol})
+    text = response.body.decode()
+    assert secret not in text, text
+    assert "k8s.io.[redacted]" in text, text
+
+
 def test_echo_body_cap():
     response = call("PUT", API + "/echo", [("Origin", DASHBOARD)], b"x" * (1024 * 1024 + 1))
     assert json_of(response, 413)["error"]["code"] == "body-too-large"

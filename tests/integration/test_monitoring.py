@@ -234,5 +234,6 @@ def test_dashboard_is_importable_and_uses_exported_metrics():
     wanted = {"k8s_cors_requests_total", "k8s_cors_preflights_answered_total",
               "k8s_cors_requests_refused_total", "k8s_cors_upstream_headers_removed_total",
               "k8s_cors_regex_limit_total", "k8s_cors_rule_hits_total",
+              "k8s_cors_cross_site_refused_total",
               "k8s_cors_policy_reload_last_attempt_success", "k8s_cors_policy_info"}
     check(wanted <= used_everywhere, "panels missing for %s" % sorted(wanted - used_everywhere))

@@ -34,6 +34,8 @@ int main(void)
     srunner_add_suite(sr, metrics_suite());
     srunner_add_suite(sr, directives_suite());
     srunner_add_suite(sr, json_suite());
+    srunner_add_suite(sr, cross_site_suite());
+    srunner_add_suite(sr, profile_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failures = srunner_ntests_failed(sr);

@@ -19,5 +19,7 @@ Suite *policy_text_suite(void);
 Suite *metrics_suite(void);
 Suite *directives_suite(void);
 Suite *json_suite(void);
+Suite *cross_site_suite(void);
+Suite *profile_suite(void);
 
 #endif

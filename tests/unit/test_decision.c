@@ -45,14 +45,14 @@ static void teardown(void)
 }
 
 static cors_decision decide(const cors_policy *p, const char *method, const char *origin,
-                            const char *request_method, const char *request_headers)
+                            const char *preflight_method, const char *request_headers)
 {
     cors_request req = {0};
     cors_decision d;
 
     req.method = method;
     req.origin = origin;
-    req.preflight_method = request_method;
+    req.preflight_method = preflight_method;
     req.request_headers = request_headers;
     memset(&d, 0x5a, sizeof(d)); /* no field may be left as it was */
     cors_decide(p, &req, &d);
@@ -205,7 +205,7 @@ START_TEST(test_preflight_no_headers)
 END_TEST
 
 typedef struct {
-    const char *request_method;
+    const char *preflight_method;
     const char *request_headers;
     cors_reason reason;
     const char *detail; /* NULL: not checked */
@@ -226,13 +226,13 @@ static const preflight_denied_case preflight_denied_cases[] = {
 START_TEST(test_preflight_denied)
 {
     const preflight_denied_case *c = &preflight_denied_cases[_i];
-    const char *rm = apr_pstrdup(pool, c->request_method);
+    const char *rm = apr_pstrdup(pool, c->preflight_method);
     const char *rh = c->request_headers ? apr_pstrdup(pool, c->request_headers) : NULL;
     cors_decision d = decide(policy, "OPTIONS", "https://dashboard.example.com", rm, rh);
 
     ck_assert_int_eq(d.kind, CORS_KIND_PREFLIGHT);
     ck_assert_int_eq(d.allowed, 0);
-    ck_assert_msg(d.reason == c->reason, "%s / %s: reason %s, want %s", c->request_method,
+    ck_assert_msg(d.reason == c->reason, "%s / %s: reason %s, want %s", c->preflight_method,
                   c->request_headers ? c->request_headers : "(none)", cors_reason_name(d.reason),
                   cors_reason_name(c->reason));
     if (c->detail != NULL) {
@@ -284,7 +284,7 @@ START_TEST(test_preflight_denied_origin)
 END_TEST
 
 /* OPTIONS without Access-Control-Request-Method is an ordinary request. */
-START_TEST(test_options_without_request_method)
+START_TEST(test_options_without_preflight_method)
 {
     cors_decision d = decide(policy, "OPTIONS", "https://dashboard.example.com", NULL, NULL);
 
@@ -296,7 +296,7 @@ START_TEST(test_options_without_request_method)
 END_TEST
 
 /* Access-Control-Request-Method on a non-OPTIONS request is not a preflight. */
-START_TEST(test_get_with_request_method)
+START_TEST(test_get_with_preflight_method)
 {
     cors_decision d = decide(policy, "GET", "https://dashboard.example.com", "DELETE", NULL);
 
@@ -489,6 +489,185 @@ START_TEST(test_same_origin_from_configuration)
 }
 END_TEST
 
+START_TEST(test_prefix_headers_answered_by_name)
+{
+    cors_policy *p = cors_policy_make(pool);
+    cors_decision d;
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://dashboard.example.com", "t:1"));
+    ck_assert_ptr_null(cors_header_list_parse(pool, "Impersonate-User Impersonate-Extra-*",
+                                              (cors_token_list **)&p->settings.headers));
+    p = cors_policy_merge(pool, cors_policy_make(pool), p);
+    d = decide(p, "OPTIONS", "https://dashboard.example.com", "GET",
+               "impersonate-extra-scopes,impersonate-user");
+    ck_assert(d.allowed);
+    /* With credentials (the default) and without, the browser reads names. */
+    ck_assert_pstr_eq(d.allow_headers, "impersonate-extra-scopes,impersonate-user");
+    ck_assert_pstr_eq(d.allow_credentials, "true");
+    d = decide(p, "OPTIONS", "https://dashboard.example.com", "GET", NULL);
+    ck_assert_pstr_eq(d.allow_headers, "Impersonate-User");
+    d = decide(p, "OPTIONS", "https://dashboard.example.com", "GET", "impersonate-group");
+    ck_assert(!d.allowed);
+    ck_assert_int_eq(d.reason, CORS_REASON_HEADER_NOT_ALLOWED);
+    d = decide(p, "OPTIONS", "https://dashboard.example.com", "GET",
+               "impersonate-extra-a,authorization");
+    ck_assert(!d.allowed);
+}
+END_TEST
+
+/* ---- cross-site protection (K8sCorsDeniedOrigin reject-unsafe) ------------------------ */
+
+static cors_decision decide_site(const cors_policy *p, const char *method, const char *origin,
+                                 const char *fetch_site, int upgrade)
+{
+    cors_request req = {0};
+    cors_decision d;
+    req.method = method;
+    req.origin = origin;
+    req.fetch_site = fetch_site;
+    req.upgrade = upgrade;
+    req.host = "api.example.com";
+    req.host_is_self = 1;
+    req.self_scheme = "https";
+    req.self_port = 443;
+    memset(&d, 0x5a, sizeof(d));
+    cors_decide(p, &req, &d);
+    return d;
+}
+
+static cors_policy *with_denied(cors_denied_action action)
+{
+    cors_policy *p = cors_policy_make(pool);
+    p->denied_origin = (int)action;
+    return cors_policy_merge(pool, policy, p);
+}
+
+START_TEST(test_reject_unsafe)
+{
+    cors_policy *p = with_denied(CORS_DENIED_REJECT_UNSAFE);
+    cors_decision d;
+
+    /* A cross-site form POST from a denied origin: refused, and why. */
+    d = decide_site(p, "POST", "https://evil.example", "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 403);
+    ck_assert_int_eq(d.reason, CORS_REASON_ORIGIN_NOT_ALLOWED);
+    ck_assert_int_eq(d.cross_site, CORS_CROSS_SITE_REFUSED_SITE);
+    ck_assert_int_eq(d.fetch_site, CORS_FETCH_SITE_CROSS_SITE);
+    ck_assert_ptr_null(d.allow_origin);
+    /* Reads from the same origin pass, without CORS headers. */
+    d = decide_site(p, "GET", "https://evil.example", "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 0);
+    ck_assert_int_eq(d.cross_site, CORS_CROSS_SITE_SAFE_METHOD);
+    ck_assert_ptr_null(d.allow_origin);
+    /* A WebSocket from a cross-site page. */
+    d = decide_site(p, "GET", "https://evil.example", "cross-site", 1);
+    ck_assert_int_eq(d.refuse_status, 403);
+    /* An allowed origin's POST is a CORS request, forwarded. */
+    d = decide_site(p, "POST", "https://dashboard.example.com", "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 0);
+    ck_assert(d.allowed);
+    ck_assert_int_eq(d.cross_site, CORS_CROSS_SITE_ALLOWED_ORIGIN);
+    /* The gateway's own page. */
+    d = decide_site(p, "POST", "https://api.example.com", "same-origin", 0);
+    ck_assert_int_eq(d.refuse_status, 0);
+    ck_assert_int_eq(d.reason, CORS_REASON_SAME_ORIGIN);
+    ck_assert_int_eq(d.cross_site, CORS_CROSS_SITE_OWN_ORIGIN);
+    /* No Origin: kubectl passes; Sec-Fetch-Site naming another site does not. */
+    d = decide_site(p, "POST", NULL, NULL, 0);
+    ck_assert_int_eq(d.refuse_status, 0);
+    ck_assert_int_eq(d.cross_site, CORS_CROSS_SITE_NOT_BROWSER);
+    ck_assert(!cors_no_origin_needs_decision(p, "POST", 0, NULL));
+    d = decide_site(p, "POST", NULL, "none", 0);
+    ck_assert_int_eq(d.refuse_status, 0);
+    d = decide_site(p, "POST", NULL, "same-origin", 0);
+    ck_assert_int_eq(d.refuse_status, 0);
+    d = decide_site(p, "DELETE", NULL, "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 403);
+    ck_assert_int_eq(d.kind, CORS_KIND_NONE);
+    ck_assert_int_eq(d.reason, CORS_REASON_NO_ORIGIN);
+    ck_assert_pstr_eq(d.vary, CORS_VARY_ACTUAL);
+    ck_assert(cors_no_origin_needs_decision(p, "DELETE", 0, "cross-site"));
+    ck_assert(!cors_no_origin_needs_decision(p, "GET", 0, "cross-site"));
+    ck_assert(cors_no_origin_needs_decision(p, "GET", 1, "cross-site"));
+    /* Browsers without Fetch Metadata: the Origin against the configuration. */
+    d = decide_site(p, "POST", "https://evil.example", NULL, 0);
+    ck_assert_int_eq(d.refuse_status, 403);
+    ck_assert_int_eq(d.cross_site, CORS_CROSS_SITE_REFUSED_ORIGIN);
+    /* same-site is cross-origin unless trusted. */
+    d = decide_site(p, "PUT", "https://other.example.com", "same-site", 0);
+    ck_assert_int_eq(d.refuse_status, 403);
+    p->trust_same_site = 1;
+    d = decide_site(p, "PUT", "https://other.example.com", "same-site", 0);
+    ck_assert_int_eq(d.refuse_status, 0);
+    ck_assert_int_eq(d.cross_site, CORS_CROSS_SITE_FETCH_SITE);
+    ck_assert_ptr_null(d.allow_origin); /* trusted against forgery, not given CORS access */
+    /* A preflight from a denied origin is answered 403 as always. */
+    d = decide(p, "OPTIONS", "https://evil.example", "PUT", NULL);
+    ck_assert_int_eq(d.refuse_status, 403);
+    ck_assert_int_eq(d.kind, CORS_KIND_PREFLIGHT);
+}
+END_TEST
+
+/* `*` (or a named `null`) lets any page read; it trusts no page to send. */
+START_TEST(test_reject_unsafe_does_not_trust_star)
+{
+    cors_policy *p = cors_policy_make(pool);
+    cors_decision d;
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "*", "t:1"));
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://dashboard.example.com", "t:2"));
+    p->settings.credentials = 0;
+    p->denied_origin = CORS_DENIED_REJECT_UNSAFE;
+    p = cors_policy_merge(pool, cors_policy_make(pool), p);
+    d = decide_site(p, "POST", "https://evil.example", "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 403);
+    ck_assert(!d.allowed);
+    ck_assert_int_eq(d.reason, CORS_REASON_CROSS_SITE_UNTRUSTED);
+    ck_assert_str_eq(cors_reason_name(d.reason), "cross-site-untrusted");
+    ck_assert_int_eq(d.cross_site, CORS_CROSS_SITE_REFUSED_SITE);
+    ck_assert_ptr_null(d.allow_origin);
+    /* reads and preflights are answered as `*` says */
+    d = decide_site(p, "GET", "https://evil.example", "cross-site", 0);
+    ck_assert(d.allowed);
+    ck_assert_pstr_eq(d.allow_origin, "*");
+    d = decide(p, "OPTIONS", "https://evil.example", "POST", NULL);
+    ck_assert(d.allowed);
+    /* a named origin is trusted */
+    d = decide_site(p, "POST", "https://dashboard.example.com", "cross-site", 0);
+    ck_assert(d.allowed);
+    ck_assert_int_eq(d.refuse_status, 0);
+    /* under pass, `*` is as before */
+    p->denied_origin = CORS_DENIED_PASS;
+    d = decide_site(p, "POST", "https://evil.example", "cross-site", 0);
+    ck_assert(d.allowed);
+    ck_assert_int_eq(d.refuse_status, 0);
+}
+END_TEST
+
+START_TEST(test_pass_and_reject_around_reject_unsafe)
+{
+    cors_policy *pass = with_denied(CORS_DENIED_PASS);
+    cors_policy *reject = with_denied(CORS_DENIED_REJECT);
+    cors_decision d;
+
+    /* pass: kube-apiserver's behaviour, the cross-site step is not taken. */
+    d = decide_site(pass, "POST", "https://evil.example", "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 0);
+    ck_assert_int_eq(d.cross_site, CORS_CROSS_SITE_UNCHECKED);
+    d = decide_site(pass, "POST", NULL, "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 0);
+    ck_assert(!cors_no_origin_needs_decision(pass, "POST", 0, "cross-site"));
+    /* Upgrades from denied origins are refused in every mode. */
+    d = decide_site(pass, "GET", "https://evil.example", "cross-site", 1);
+    ck_assert_int_eq(d.refuse_status, 403);
+    /* reject refuses reads too, and everything reject-unsafe refuses. */
+    d = decide_site(reject, "GET", "https://evil.example", "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 403);
+    d = decide_site(reject, "POST", NULL, "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 403);
+    d = decide_site(reject, "POST", "https://dashboard.example.com", "cross-site", 0);
+    ck_assert_int_eq(d.refuse_status, 0);
+}
+END_TEST
+
 /* ---- `*` as Fetch means it ---------------------------------------------------------- */
 
 static cors_policy *star_policy(int credentials)
@@ -567,8 +746,8 @@ Suite *decision_suite(void)
     tcase_add_test(tc, test_no_origin);
     tcase_add_loop_test(tc, test_actual_allowed, 0, N_ELEMS(allowed_cases));
     tcase_add_loop_test(tc, test_actual_denied, 0, N_ELEMS(denied_cases));
-    tcase_add_test(tc, test_options_without_request_method);
-    tcase_add_test(tc, test_get_with_request_method);
+    tcase_add_test(tc, test_options_without_preflight_method);
+    tcase_add_test(tc, test_get_with_preflight_method);
     tcase_add_test(tc, test_regex_limit);
     suite_add_tcase(s, tc);
 
@@ -590,11 +769,19 @@ Suite *decision_suite(void)
     tcase_add_test(tc, test_star_with_credentials_answers_names);
     tcase_add_test(tc, test_star_without_credentials_is_a_wildcard);
     tcase_add_test(tc, test_method_names_byte_exact);
+    tcase_add_test(tc, test_prefix_headers_answered_by_name);
     tcase_add_test(tc, test_same_origin_from_configuration);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("names");
     tcase_add_test(tc, test_names);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("cross_site");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_reject_unsafe);
+    tcase_add_test(tc, test_pass_and_reject_around_reject_unsafe);
+    tcase_add_test(tc, test_reject_unsafe_does_not_trust_star);
     suite_add_tcase(s, tc);
 
     return s;

@@ -49,10 +49,11 @@ START_TEST(test_policy_document)
     json = cors_json_policy(pool, p);
     ck_assert_msg(strncmp(json,
                           "{\"mode\":\"report-only\",\"denied_origin\":\"reject\","
-                          "\"denied_method_status\":405,\"strict\":false,\"rules\":[{\"kind\":"
+                          "\"denied_method_status\":405,\"trust_same_site\":false,"
+                          "\"strict\":false,\"rules\":[{\"kind\":"
                           "\"origin\",\"text\":\"https://a.example.com\",\"name\":"
                           "\"https://a.example.com\",\"source\":\"t.conf:2\",\"settings\":{",
-                          190) == 0,
+                          213) == 0,
                   "%s", json);
     ck_assert_ptr_nonnull(strstr(json, "{\"kind\":\"regex\",\"text\":\"https://\\u003cx\\u003e"));
     ck_assert_ptr_nonnull(strstr(json, "],\"defaults\":{"));

@@ -358,6 +358,43 @@ START_TEST(test_wildcards_with_credentials)
 }
 END_TEST
 
+START_TEST(test_impersonation_with_credentials)
+{
+    cors_policy *p = cors_policy_make(pool);
+    cors_settings *own = cors_settings_make(pool);
+    cors_token_list *list;
+    apr_array_header_t *findings;
+    const cors_finding *f = NULL;
+
+    ck_assert_ptr_null(cors_policy_add_origin(pool, p, "https://console.example.com", "t:1"));
+    own->credentials = 0;
+    ck_assert_ptr_null(
+        cors_policy_add_origin_with(pool, p, "https://viewer.example.com", "t:2", own, NULL));
+    ck_assert_ptr_null(
+        cors_client_profile_apply(pool, &p->settings, cors_client_profile_find("kubernetes")));
+    /* The profile grants impersonation: warned for the origin with
+     * credentials, not for the one without. */
+    findings = cors_lint_policy(pool, p);
+    ck_assert_int_eq(count_code(findings, "impersonation-with-credentials"), 1);
+    for (int i = 0; i < findings->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(findings, i, cors_finding).code,
+                   "impersonation-with-credentials") == 0)
+            f = &APR_ARRAY_IDX(findings, i, cors_finding);
+    ck_assert_str_eq(f->subject, "https://console.example.com");
+    ck_assert_ptr_nonnull(strstr(f->message, "Impersonate-User"));
+    ck_assert_ptr_nonnull(strstr(f->message, "Impersonate-Extra-<key>"));
+    ck_assert_int_eq(cors_finding_effective_severity(f, 1), CORS_SEVERITY_WARNING);
+    /* A prefix alone is enough. */
+    ck_assert_ptr_null(cors_header_list_parse(pool, "Content-Type Impersonate-Extra-*", &list));
+    p->settings.headers = list;
+    ck_assert_int_eq(count_code(cors_lint_policy(pool, p), "impersonation-with-credentials"), 1);
+    /* Without impersonation headers: nothing to say. */
+    ck_assert_ptr_null(cors_header_list_parse(pool, "Content-Type Authorization", &list));
+    p->settings.headers = list;
+    ck_assert_int_eq(count_code(cors_lint_policy(pool, p), "impersonation-with-credentials"), 0);
+}
+END_TEST
+
 Suite *lint_suite(void)
 {
     Suite *s = suite_create("lint");
@@ -371,6 +408,7 @@ Suite *lint_suite(void)
     tcase_add_test(tc, test_policy_lint_and_strict);
     tcase_add_test(tc, test_regex_escape);
     tcase_add_test(tc, test_wildcards_with_credentials);
+    tcase_add_test(tc, test_impersonation_with_credentials);
     suite_add_tcase(s, tc);
     return s;
 }

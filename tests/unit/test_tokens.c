@@ -146,6 +146,110 @@ START_TEST(test_token_list_wildcard)
 }
 END_TEST
 
+/* ---- header-name prefixes (K8sCorsAllowHeaders Impersonate-Extra-*) ------------ */
+
+START_TEST(test_prefix_matches_any_case)
+{
+    cors_token_list *h = NULL;
+    const char *bad = NULL;
+    size_t bad_len = 0;
+
+    ck_assert_ptr_null(
+        cors_header_list_parse(pool, "Impersonate-User Impersonate-Extra-* Content-Type", &h));
+    ck_assert_int_eq(h->prefix_count, 1);
+    ck_assert_int_eq(h->wildcard, 0);
+    ck_assert(cors_token_list_has(h, S("impersonate-extra-scopes")));
+    ck_assert(cors_token_list_has(h, S("Impersonate-Extra-Scopes")));
+    ck_assert(cors_token_list_has(h, S("IMPERSONATE-EXTRA-A")));
+    ck_assert(cors_token_list_has(h, S("impersonate-user")));
+    /* the `*` stands for at least one character; a shorter name is not covered */
+    ck_assert(!cors_token_list_has(h, S("impersonate-extra-")));
+    ck_assert(!cors_token_list_has(h, S("impersonate-extra")));
+    ck_assert(!cors_token_list_has(h, S("impersonate-group")));
+    ck_assert(!cors_token_list_has(h, S("x-impersonate-extra-scopes")));
+    /* the longest name a request may carry is still matched, one more is refused */
+    {
+        char name[CORS_TOKEN_MAX_LEN + 2];
+        memset(name, 'a', sizeof(name));
+        memcpy(name, "impersonate-extra-", 18);
+        ck_assert(cors_token_list_has(h, name, CORS_TOKEN_MAX_LEN));
+        ck_assert(!cors_token_list_has(h, name, CORS_TOKEN_MAX_LEN + 1));
+    }
+    ck_assert_int_eq(
+        cors_request_headers_check(h, S("content-type,impersonate-extra-scopes,impersonate-user"),
+                                   &bad, &bad_len),
+        CORS_LIST_OK);
+    ck_assert_int_eq(
+        cors_request_headers_check(h, S("impersonate-extra-scopes,authorization"), &bad, &bad_len),
+        CORS_LIST_NOT_ALLOWED);
+    ck_assert_int_eq(bad_len, 13);
+    /* The value to send names the exact entries only: a prefix is not a
+     * header name a browser can read. */
+    ck_assert_str_eq(h->joined, "Impersonate-User, Impersonate-Extra-*, Content-Type");
+    ck_assert_str_eq(cors_token_list_header_value(h), "Impersonate-User, Content-Type");
+    ck_assert_ptr_null(cors_header_list_parse(pool, "Impersonate-Extra-*", &h));
+    ck_assert_ptr_null(cors_token_list_header_value(h));
+}
+END_TEST
+
+START_TEST(test_prefix_never_covers_authorization)
+{
+    cors_token_list *h = NULL;
+    /* Even a prefix that would: Authorization is named or not allowed. */
+    ck_assert_ptr_null(cors_header_list_parse(pool, "Authorization-*", &h));
+    ck_assert(!cors_token_list_has(h, S("authorization")));
+    ck_assert(!cors_token_list_prefix_match(h, S("Authorization")));
+    ck_assert(cors_token_list_has(h, S("authorization-x")));
+    /* A prefix must end with '-': `Auth*` and `A*` are refused. */
+    ck_assert_ptr_nonnull(cors_header_list_parse(pool, "Auth*", &h));
+    ck_assert_ptr_nonnull(cors_header_list_parse(pool, "A*", &h));
+}
+END_TEST
+
+START_TEST(test_prefix_bounds_and_star_alone)
+{
+    cors_token_list *h = NULL;
+    char longest[CORS_PREFIX_MAX_LEN + 3];
+    const char *error;
+
+    /* `*` alone is the wildcard, not a prefix of nothing. */
+    ck_assert_ptr_null(cors_header_list_parse(pool, "*", &h));
+    ck_assert_int_eq(h->wildcard, 1);
+    ck_assert_int_eq(h->prefix_count, 0);
+    ck_assert_ptr_nonnull(cors_prefix_check(pool, "*"));
+    /* "-*": one character before the star is too short. */
+    ck_assert_ptr_nonnull(cors_header_list_parse(pool, "-*", &h));
+    ck_assert_ptr_null(cors_header_list_parse(pool, "X-*", &h));
+    /* 64 characters before the star are allowed, 65 are not. */
+    memset(longest, 'a', sizeof(longest));
+    longest[CORS_PREFIX_MAX_LEN - 1] = '-';
+    longest[CORS_PREFIX_MAX_LEN] = '*';
+    longest[CORS_PREFIX_MAX_LEN + 1] = '\0';
+    ck_assert_ptr_null(cors_header_list_parse(pool, longest, &h));
+    memset(longest, 'a', sizeof(longest));
+    longest[CORS_PREFIX_MAX_LEN] = '-';
+    longest[CORS_PREFIX_MAX_LEN + 1] = '*';
+    longest[CORS_PREFIX_MAX_LEN + 2] = '\0';
+    error = cors_header_list_parse(pool, longest, &h);
+    ck_assert_ptr_nonnull(error);
+    ck_assert_ptr_nonnull(strstr(error, "2 to 64"));
+    /* Two stars, or a star inside: not a prefix. */
+    ck_assert_ptr_nonnull(cors_header_list_parse(pool, "X-**", &h));
+    ck_assert_ptr_nonnull(cors_header_list_parse(pool, "X-*-*", &h));
+    /* Bounded count. */
+    {
+        const char *text = "";
+        for (int i = 0; i <= CORS_PREFIXES_MAX; i++)
+            text = apr_psprintf(pool, "%s P%d-*", text, i);
+        ck_assert_ptr_nonnull(cors_header_list_parse(pool, text, &h));
+    }
+    /* Methods and exposed headers take no prefix. */
+    ck_assert_ptr_nonnull(cors_token_list_parse(pool, "X-*", 1, &h));
+    ck_assert_ptr_nonnull(cors_token_list_parse(pool, "PA*", 0, &h));
+    ck_assert_ptr_null(cors_token_list_parse(pool, "*", 1, &h));
+}
+END_TEST
+
 /* ---- Access-Control-Request-Headers --------------------------------------- */
 
 typedef struct {
@@ -326,6 +430,9 @@ Suite *tokens_suite(void)
     tcase_add_test(tc, test_token_list_has_methods);
     tcase_add_test(tc, test_token_list_has_headers);
     tcase_add_test(tc, test_token_list_wildcard);
+    tcase_add_test(tc, test_prefix_matches_any_case);
+    tcase_add_test(tc, test_prefix_never_covers_authorization);
+    tcase_add_test(tc, test_prefix_bounds_and_star_alone);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("request-headers");
