@@ -467,6 +467,18 @@ class Run:
             self.saved.append(path)
 
 
+def host_names(units):
+    """Every host name a case's page or fetch() uses: the names Firefox and
+    WebKit resolve to loopback."""
+    names = {generate.GATEWAY_HOST, FRAME_HOST}
+    for _, cases in units:
+        for case in cases:
+            if case["page"] != "null":
+                names.add(urllib.parse.urlsplit(case["page"].replace("{", "").replace("}", ""))
+                          .hostname)
+    return names
+
+
 def load_regressions():
     units = []
     for path in sorted(REGRESSIONS.glob("*.json")):
@@ -511,7 +523,8 @@ def main(argv=None):
         for engine_name in arguments.engines.split(","):
             engine_started = time.monotonic()
             run = Run(arguments)
-            engine = engines.start_engine(engine_name.strip(), harness.work_dir())
+            engine = engines.start_engine(engine_name.strip(), harness.work_dir(),
+                                          host_names(units))
             run.timings["engine start"] = time.monotonic() - engine_started
             try:
                 print("engine: %s" % engine.version(), flush=True)
