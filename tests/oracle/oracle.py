@@ -5,8 +5,12 @@ the browser's verdict compared with the product's own prediction (the
 console's explain endpoint: the module's decision and the console's
 browser expectation).
 
-Usage: oracle.py [--seed N] [--cases N] [--engines chromium] [--per-httpd N]
+Usage: oracle.py [--seed N] [--cases N] [--engines LIST] [--per-httpd N]
                  [--no-regressions] [--no-save]
+
+LIST: engines separated by commas (chromium, firefox, webkit), or
+"installed" for each one installed; each judges every case, and is
+compared with the prediction for that engine.
 
 For each group of policies one httpd runs, over TLS with a test CA:
   - the gateway https://api.oracle.test:G: each policy in its own
@@ -46,6 +50,7 @@ sys.path.insert(0, str(HERE.parent / "browser"))
 
 import harness  # noqa: E402
 import console_fixtures as fx  # noqa: E402
+import browsers  # noqa: E402
 import engines  # noqa: E402
 import generate  # noqa: E402
 
@@ -467,6 +472,19 @@ class Run:
             self.saved.append(path)
 
 
+def engine_names(text):
+    if text.strip() == "installed":
+        names = []
+        for name in engines.ENGINES:
+            if browsers.installed(name):
+                names.append(name)
+            else:
+                print("SKIP engine %s: not installed (scripts/install-deps.sh --test installs %s)"
+                      % (name, browsers.install_hint(name)), flush=True)
+        return names
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def host_names(units):
     """Every host name a case's page or fetch() uses: the names Firefox and
     WebKit resolve to loopback."""
@@ -520,7 +538,7 @@ def main(argv=None):
         cgi = fx.cgi_binary()
         fake = harness.FakeApiServer(name="oracle-fake")
         fake.start()
-        for engine_name in arguments.engines.split(","):
+        for engine_name in engine_names(arguments.engines):
             engine_started = time.monotonic()
             run = Run(arguments)
             engine = engines.start_engine(engine_name.strip(), harness.work_dir(),
