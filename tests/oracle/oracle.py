@@ -32,6 +32,7 @@ Prints "N cases, N policies, N disagreements" with the runtime, then
 import argparse
 import concurrent.futures
 import http.client
+import ipaddress
 import json
 import os
 import ssl
@@ -491,9 +492,22 @@ def host_names(units):
     names = {generate.GATEWAY_HOST, FRAME_HOST}
     for _, cases in units:
         for case in cases:
-            if case["page"] != "null":
-                names.add(urllib.parse.urlsplit(case["page"].replace("{", "").replace("}", ""))
-                          .hostname)
+            if case["page"] == "null":
+                continue
+            host = urllib.parse.urlsplit(case["page"].replace("{", "").replace("}", "")).hostname
+            try:
+                ipaddress.ip_address(host)
+                continue  # an address needs no name
+            except ValueError:
+                pass
+            # As the browser looks it up: A-labels, with and without the
+            # trailing dot.
+            if not host.isascii():
+                try:
+                    host = host.encode("idna").decode()
+                except UnicodeError:
+                    pass  # not a name a browser would look up either
+            names.update((host, host.rstrip(".")))
     return names
 
 
