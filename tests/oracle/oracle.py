@@ -9,15 +9,16 @@ Usage: oracle.py [--seed N] [--cases N] [--engines LIST] [--per-httpd N]
                  [--no-regressions] [--no-save]
 
 LIST: engines separated by commas (chromium, firefox, webkit), or
-"installed" for each one installed; each judges every case, and is
-compared with the prediction for that engine.
+"installed" for each one installed; each judges every case on its own, and
+its verdicts are compared with explain's prediction (one for every engine:
+none has differed from it).
 
 For each group of policies one httpd runs, over TLS with a test CA:
   - the gateway https://api.oracle.test:G: each policy in its own
     <Location "/pK/"> in front of the fake kube-apiserver, and the console
     CGI's explain endpoint for each (K8sCorsExportPolicy /pK/);
   - the pages: https on two ports (P, Q) and http (H), any host name; the
-    engine maps every name to 127.0.0.1.
+    engine maps every name the cases use to 127.0.0.1.
 Each case is one fetch() to a URL of its own (no preflight cache sharing)
 from a page on its origin, or from a null-origin frame in one. The fake
 API server says whether the request reached it. Any disagreement is
