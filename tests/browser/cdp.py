@@ -27,6 +27,13 @@ BASE_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-backgrou
               "--window-size=1400,1000")
 
 
+# WebDriver key values -> (DevTools key name, virtual key code, text).
+CDP_KEYS = {"\ue015": ("ArrowDown", 40, ""), "\ue013": ("ArrowUp", 38, ""),
+            "\ue012": ("ArrowLeft", 37, ""), "\ue014": ("ArrowRight", 39, ""),
+            "\ue007": ("Enter", 13, "\r"), "\ue004": ("Tab", 9, ""),
+            "\ue00c": ("Escape", 27, "")}
+
+
 def chromium_binary():
     return os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -190,6 +197,19 @@ class Page:
                                "height": min(box["h"], max_height), "scale": 1})
         Path(path).write_bytes(base64.b64decode(data["data"]))
         return path
+
+    def press_keys(self, keys):
+        """keys: WebDriver key values (as browsers.KEYS) or characters, each
+        pressed and released in turn on the focused element."""
+        for key in keys:
+            name, code, text = CDP_KEYS.get(key, (key, ord(key.upper()), key))
+            for kind in ("keyDown", "keyUp"):
+                extra = {"text": text} if text and kind == "keyDown" else {}
+                self.call("Input.dispatchKeyEvent", type=kind, key=name, code=name,
+                          windowsVirtualKeyCode=code, nativeVirtualKeyCode=code, **extra)
+
+    def allow_downloads(self, directory):
+        self.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(directory))
 
     def response_protocols(self):
         """(url, protocol) of every response seen so far, as Chromium's network

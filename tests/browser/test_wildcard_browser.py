@@ -1,8 +1,8 @@
-"""`*` in K8sCorsAllowMethods and K8sCorsAllowHeaders, in real headless
-Chromium, with and without credentials.
+"""`*` in K8sCorsAllowMethods and K8sCorsAllowHeaders, in a real headless
+browser (the engine of the run, browsers.py), with and without credentials.
 
 One httpd serves, over TLS on loopback (certificates from a test CA made
-here; Chromium maps the names to 127.0.0.1):
+here; the browser maps the names to 127.0.0.1):
   - a blank page on https://dashboard.example.com:P, the allowed origin;
   - two gateways in front of the fake kube-apiserver, each with the console
     CGI: https://api-cred.example.com:C (`*` methods and headers, credentials
@@ -10,7 +10,7 @@ here; Chromium maps the names to 127.0.0.1):
     K8sCorsAllowCredentials Off).
 
 For each gateway, credentials mode and request, the page's fetch() verdict
-(Chromium's own CORS checks) must equal the console's explain verdict (the
+(the engine's own CORS checks) must equal the console's explain verdict (the
 module's decision code) and what this file expects from Fetch:
   - without credentials `*` is a wildcard, except for Authorization;
   - a credentialed request reads `*` as a literal name, so with credentials
@@ -21,12 +21,11 @@ module's decision code) and what this file expects from Fetch:
 
 import http.client
 import json
-import shutil
 import ssl
 import urllib.parse
 
 import harness
-import cdp
+import browsers
 import console_fixtures as fx
 
 PAGE_NAME = "dashboard.example.com"
@@ -45,9 +44,10 @@ state = {}
 
 
 def setup_module():
-    if not shutil.which(cdp.chromium_binary()):
-        raise harness.HarnessError("chromium is not installed (scripts/install-deps.sh installs "
-                                   "Debian's chromium)")
+    engine = browsers.selected()
+    if not browsers.installed(engine):
+        raise harness.HarnessError("%s is not installed (scripts/install-deps.sh --test installs "
+                                   "%s)" % (engine, browsers.install_hint(engine)))
     cgi = fx.cgi_binary()
     certs = fx.Certificates(harness.make_private_dir("certs"))
     cert, key = certs.issue("web", ",".join("DNS:" + name for name in
@@ -80,16 +80,15 @@ def setup_module():
     httpd.write_config(body)
     httpd.start()
     state.update(httpd=httpd, fake=fake, page=page, ports=ports, ca=certs.ca)
-    rules = ", ".join("MAP %s 127.0.0.1" % host for host in (PAGE_NAME,) + tuple(GATEWAYS.values()))
-    state["chromium"] = cdp.Chromium(rules, harness.work_dir())
-    state["tab"] = state["chromium"].page()
+    state["engine"] = browsers.open_engine(engine, (PAGE_NAME,) + tuple(GATEWAYS.values()),
+                                          harness.work_dir())
+    state["tab"] = state["engine"].page
     state["tab"].navigate(page + "/blank.html")
 
 
 def teardown_module():
-    chromium = state.get("chromium")
-    if chromium is not None:
-        chromium.stop()
+    if state.get("engine") is not None:
+        state["engine"].close()
     harness.stop_servers(state.get("httpd"), state.get("fake"))
 
 

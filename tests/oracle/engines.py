@@ -1,13 +1,14 @@
 """The browsers that judge the oracle's cases, behind one small interface:
 
-    engine = start_engine(name, work_dir)   # "chromium" for now
+    engine = start_engine(name, work_dir, host_names)   # chromium, firefox, webkit
     engine.open(url)                         # a page on an origin, loaded
     value = engine.run(expression)           # a JS expression (a promise is awaited)
     engine.version()                         # e.g. "Chromium 156.0.8078.114"
     engine.stop()
 
-Every host name resolves to 127.0.0.1 inside the engine, and the test CA's
-certificates are accepted. What the cases do in the page (fetch(), frames,
+Host names resolve to 127.0.0.1 inside the engine (every name in Chromium;
+the host_names given in Firefox and WebKit, tests/browser/browsers.py), and
+the test CA's certificates are accepted. What the cases do in the page (fetch(), frames,
 postMessage) is plain web platform code in page_script(), the same for
 every engine.
 """
@@ -22,9 +23,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "browser"))
 
+import browsers  # noqa: E402
 import cdp  # noqa: E402
 
-ENGINES = ("chromium",)
+ENGINES = browsers.ENGINES
 
 
 class Engine:
@@ -81,9 +83,34 @@ class ChromiumEngine(Engine):
         self.browser.stop()
 
 
-def start_engine(name, work_dir):
+class BrowserEngine(Engine):
+    """Firefox (WebDriver BiDi) or WebKitGTK (W3C WebDriver), through
+    tests/browser/browsers.py."""
+
+    def __init__(self, name, work_dir, host_names):
+        self.name = name
+        self.browser = browsers.open_engine(name, sorted(host_names), work_dir)
+        self.page = self.browser.page
+        self._version = browsers.version(name)
+
+    def open(self, url, timeout=30.0):
+        self.page.navigate(url, timeout=timeout)
+
+    def run(self, expression, timeout=120.0):
+        return self.page.evaluate(expression, timeout=timeout)
+
+    def version(self):
+        return self._version
+
+    def stop(self):
+        self.browser.close()
+
+
+def start_engine(name, work_dir, host_names=()):
     if name == "chromium":
         return ChromiumEngine(work_dir)
+    if name in ENGINES:
+        return BrowserEngine(name, work_dir, host_names)
     raise ValueError("unknown engine %r: use one of %s" % (name, ", ".join(ENGINES)))
 
 

@@ -5,15 +5,20 @@ the browser's verdict compared with the product's own prediction (the
 console's explain endpoint: the module's decision and the console's
 browser expectation).
 
-Usage: oracle.py [--seed N] [--cases N] [--engines chromium] [--per-httpd N]
+Usage: oracle.py [--seed N] [--cases N] [--engines LIST] [--per-httpd N]
                  [--no-regressions] [--no-save]
+
+LIST: engines separated by commas (chromium, firefox, webkit), or
+"installed" for each one installed; each judges every case on its own, and
+its verdicts are compared with explain's prediction (one for every engine:
+none has differed from it).
 
 For each group of policies one httpd runs, over TLS with a test CA:
   - the gateway https://api.oracle.test:G: each policy in its own
     <Location "/pK/"> in front of the fake kube-apiserver, and the console
     CGI's explain endpoint for each (K8sCorsExportPolicy /pK/);
   - the pages: https on two ports (P, Q) and http (H), any host name; the
-    engine maps every name to 127.0.0.1.
+    engine maps every name the cases use to 127.0.0.1.
 Each case is one fetch() to a URL of its own (no preflight cache sharing)
 from a page on its origin, or from a null-origin frame in one. The fake
 API server says whether the request reached it. Any disagreement is
@@ -28,6 +33,7 @@ Prints "N cases, N policies, N disagreements" with the runtime, then
 import argparse
 import concurrent.futures
 import http.client
+import ipaddress
 import json
 import os
 import ssl
@@ -46,6 +52,7 @@ sys.path.insert(0, str(HERE.parent / "browser"))
 
 import harness  # noqa: E402
 import console_fixtures as fx  # noqa: E402
+import browsers  # noqa: E402
 import engines  # noqa: E402
 import generate  # noqa: E402
 
@@ -467,6 +474,44 @@ class Run:
             self.saved.append(path)
 
 
+def engine_names(text):
+    if text.strip() == "installed":
+        names = []
+        for name in engines.ENGINES:
+            if browsers.installed(name):
+                names.append(name)
+            else:
+                print("SKIP engine %s: not installed (scripts/install-deps.sh --test installs %s)"
+                      % (name, browsers.install_hint(name)), flush=True)
+        return names
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def host_names(units):
+    """Every host name a case's page or fetch() uses: the names Firefox and
+    WebKit resolve to loopback."""
+    names = {generate.GATEWAY_HOST, FRAME_HOST}
+    for _, cases in units:
+        for case in cases:
+            if case["page"] == "null":
+                continue
+            host = urllib.parse.urlsplit(case["page"].replace("{", "").replace("}", "")).hostname
+            try:
+                ipaddress.ip_address(host)
+                continue  # an address needs no name
+            except ValueError:
+                pass
+            # As the browser looks it up: A-labels, with and without the
+            # trailing dot.
+            if not host.isascii():
+                try:
+                    host = host.encode("idna").decode()
+                except UnicodeError:
+                    pass  # not a name a browser would look up either
+            names.update((host, host.rstrip(".")))
+    return names
+
+
 def load_regressions():
     units = []
     for path in sorted(REGRESSIONS.glob("*.json")):
@@ -508,10 +553,11 @@ def main(argv=None):
         cgi = fx.cgi_binary()
         fake = harness.FakeApiServer(name="oracle-fake")
         fake.start()
-        for engine_name in arguments.engines.split(","):
+        for engine_name in engine_names(arguments.engines):
             engine_started = time.monotonic()
             run = Run(arguments)
-            engine = engines.start_engine(engine_name.strip(), harness.work_dir())
+            engine = engines.start_engine(engine_name.strip(), harness.work_dir(),
+                                          host_names(units))
             run.timings["engine start"] = time.monotonic() - engine_started
             try:
                 print("engine: %s" % engine.version(), flush=True)
