@@ -28,7 +28,7 @@ PACKAGE_PACKAGES="
 TEST_PACKAGES="
   check valgrind clang libclang-rt-14-dev clang-format
   wrk nginx-light nghttp2-client python3-h2 python3-yaml
-  chromium fonts-dejavu-core git
+  chromium firefox-esr webkit2gtk-driver xvfb fonts-dejavu-core git
 "
 # Services these packages would start, disabled again if this run installed them.
 SERVICES="apache2 nginx"

@@ -24,10 +24,10 @@ echo "== unit tests under AddressSanitizer and UBSan"
 make check-asan
 echo "== unit tests under valgrind"
 make check-valgrind
-echo "== the operators' console in headless Chromium"
-tests/browser/run-browser-tests
-echo "== the browser oracle: generated policies and requests in headless Chromium (seed 1, 500 cases and the saved ones)"
-make check-oracle SEED=1 CASES=500
+echo "== the operators' console in headless Chromium, Firefox and WebKit (each one installed)"
+tests/browser/run-browser-tests --engine installed
+echo "== the browser oracle in each installed engine (seed 1, 500 cases and the saved ones)"
+make check-oracle SEED=1 CASES=500 ENGINES=installed
 echo "== integration tests against an ASan/UBSan build of the module"
 make check-asan-integration
 echo "== fuzzing: each libFuzzer target for 60 s"
