@@ -137,7 +137,9 @@ ProxyPass "/" "http://127.0.0.1:%d/"
         read_only_root runs it in a mount namespace of its own where the
         root file system is read-only but for those directories."""
         self.httpd.check_module_built()
-        command = ["/bin/sh", str(START_COMMAND), "-d", str(self.httpd.root), "-f",
+        # A copy the pod's user can read wherever the checkout lives.
+        start_command = harness.readable_copy(START_COMMAND)
+        command = ["/bin/sh", str(start_command), "-d", str(self.httpd.root), "-f",
                    str(self.httpd.conf_path)]
         if as_user is not None:
             for path in self.writable_dirs():
