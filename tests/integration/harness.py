@@ -173,6 +173,21 @@ def k8s_cors_module_path():
     return build_dir() / "mod_k8s_cors" / ".libs" / "mod_k8s_cors.so"
 
 
+def loadable_module_path():
+    """The module as an httpd of this run loads it: a copy in the current
+    work directory, so that an httpd whose parent runs as another user (the
+    pod's user, in the Kubernetes reload tests) can load it wherever the
+    checkout lives. Before the module is built: its path, which
+    Httpd.check_module_built reports."""
+    built = k8s_cors_module_path()
+    if not built.exists():
+        return built
+    copy = work_dir() / "mod_k8s_cors.so"
+    if not copy.exists() or copy.stat().st_mtime < built.stat().st_mtime:
+        readable_copy(built, copy.name)
+    return copy
+
+
 def httpd_environment():
     """The environment every httpd (and httpd -t, -k) runs with."""
     environment = dict(os.environ)
@@ -627,7 +642,7 @@ class Httpd:
                       "    LoadModule %s %s" % (identifier, httpd_module_dir() / filename),
                       "</IfModule>"]
         if self.load_k8s_cors:
-            lines.append("LoadModule k8s_cors_module %s" % k8s_cors_module_path())
+            lines.append("LoadModule k8s_cors_module %s" % loadable_module_path())
         return lines
 
     def protocol_modules(self):
