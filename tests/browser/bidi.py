@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cdp import WebSocket
+from cdp import WebSocket, json_call
 
 # Preferences of the fresh profile: no update, telemetry, remote settings,
 # safe browsing, captive portal or connectivity probes (the test machine has
@@ -120,21 +120,12 @@ class Page:
 
     def call(self, method, timeout=60.0, **params):
         self.next_id += 1
-        wanted = self.next_id
-        self.ws.send_text(json.dumps({"id": wanted, "method": method, "params": params}))
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise BidiError("no answer to %s within %.0f s" % (method, timeout))
-            message = json.loads(self.ws.receive_text(remaining))
-            if message.get("id") == wanted:
-                if message.get("type") == "error":
-                    raise BidiError("%s: %s: %s" % (method, message.get("error"),
-                                                    message.get("message")))
-                return message.get("result", {})
-            if message.get("type") == "event":
-                self.events.append(message)
+        return json_call(self.ws, self.next_id, method, params, timeout, self.events,
+                         error_of=lambda message: (
+                             "%s: %s" % (message.get("error"), message.get("message"))
+                             if message.get("type") == "error" else None),
+                         is_event=lambda message: message.get("type") == "event",
+                         error_class=BidiError)
 
     def evaluate(self, expression, timeout=30.0):
         result = self.call("script.evaluate", timeout=timeout, expression=expression,

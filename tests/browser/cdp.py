@@ -122,6 +122,27 @@ class WebSocket:
             pass
 
 
+def json_call(ws, wanted, method, params, timeout, events, error_of, is_event, error_class):
+    """Sends one JSON command over ws and waits for the answer with id
+    wanted, keeping the events that arrive meanwhile: the exchange CDP and
+    WebDriver BiDi share. error_of(message) names a failed answer's error
+    (None when it succeeded); is_event(message) tells an event."""
+    ws.send_text(json.dumps({"id": wanted, "method": method, "params": params}))
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise error_class("no answer to %s within %.0f s" % (method, timeout))
+        message = json.loads(ws.receive_text(remaining))
+        if message.get("id") == wanted:
+            error = error_of(message)
+            if error is not None:
+                raise error_class("%s: %s" % (method, error))
+            return message.get("result", {})
+        if is_event(message):
+            events.append(message)
+
+
 class Page:
     """One tab: call(method, **params), events, and helpers."""
 
@@ -132,20 +153,9 @@ class Page:
 
     def call(self, method, timeout=60.0, **params):
         self.next_id += 1
-        wanted = self.next_id
-        self.ws.send_text(json.dumps({"id": wanted, "method": method, "params": params}))
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise CdpError("no answer to %s within %.0f s" % (method, timeout))
-            message = json.loads(self.ws.receive_text(remaining))
-            if message.get("id") == wanted:
-                if "error" in message:
-                    raise CdpError("%s: %s" % (method, message["error"]))
-                return message.get("result", {})
-            if "method" in message:
-                self.events.append(message)
+        return json_call(self.ws, self.next_id, method, params, timeout, self.events,
+                         error_of=lambda message: message.get("error"),
+                         is_event=lambda message: "method" in message, error_class=CdpError)
 
     def evaluate(self, expression, timeout=30.0):
         result = self.call("Runtime.evaluate", timeout=timeout, expression=expression,
