@@ -8,7 +8,7 @@ import {
 } from './runner.js';
 import { likelyCause, reasonText, nearMisses } from './hints.js';
 import {
-  renderGrid, markSelected, summarySentence, renderAttention, renderDetail, renderProbes,
+  el, renderGrid, markSelected, summarySentence, renderAttention, renderDetail, renderProbes,
 } from './grid.js';
 import { configuredGateways } from './gateways.js';
 
@@ -25,15 +25,6 @@ const configured = configuredGateways(document, pageOrigin);
 let gatewayFromLink = false;
 const confirmedGateways = new Set();
 
-function el(tag, options = {}, children = []) {
-  const node = document.createElement(tag);
-  if (options.text !== undefined && options.text !== null) node.textContent = String(options.text);
-  if (options.className) node.className = options.className;
-  for (const [name, value] of Object.entries(options.data || {})) node.dataset[name] = String(value);
-  for (const [name, value] of Object.entries(options.attrs || {})) node.setAttribute(name, String(value));
-  for (const child of children) if (child) node.appendChild(child);
-  return node;
-}
 
 function setStatus(text) {
   $('status').textContent = text;

@@ -18,7 +18,8 @@ const CREDENTIALS_LABELS = {
   include: 'credentials: include (cookies)',
 };
 
-function el(tag, options = {}, children = []) {
+// The one element builder of the page (textContent only, never HTML).
+export function el(tag, options = {}, children = []) {
   const node = document.createElement(tag);
   if (options.text !== undefined && options.text !== null) node.textContent = String(options.text);
   if (options.className) node.className = options.className;
