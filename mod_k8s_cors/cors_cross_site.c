@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cors_cross_site.h"
+#include "cors_names.h"
 
 cors_fetch_site cors_fetch_site_parse(const char *value)
 {
@@ -73,44 +74,23 @@ int cors_cross_site_refused(cors_cross_site verdict)
     return verdict == CORS_CROSS_SITE_REFUSED_SITE || verdict == CORS_CROSS_SITE_REFUSED_ORIGIN;
 }
 
+static const char *const cross_site_names[] = {
+    "unchecked",  "safe-method",   "own-origin",         "allowed-origin",
+    "fetch-site", "not-a-browser", "refused-cross-site", "refused-foreign-origin"};
+_Static_assert(CORS_NAMES_COUNT(cross_site_names) == CORS_CROSS_SITE_REFUSED_ORIGIN + 1,
+               "a name for every value");
+
 const char *cors_cross_site_name(cors_cross_site verdict)
 {
-    switch (verdict) {
-    case CORS_CROSS_SITE_UNCHECKED:
-        return "unchecked";
-    case CORS_CROSS_SITE_SAFE_METHOD:
-        return "safe-method";
-    case CORS_CROSS_SITE_OWN_ORIGIN:
-        return "own-origin";
-    case CORS_CROSS_SITE_ALLOWED_ORIGIN:
-        return "allowed-origin";
-    case CORS_CROSS_SITE_FETCH_SITE:
-        return "fetch-site";
-    case CORS_CROSS_SITE_NOT_BROWSER:
-        return "not-a-browser";
-    case CORS_CROSS_SITE_REFUSED_SITE:
-        return "refused-cross-site";
-    case CORS_CROSS_SITE_REFUSED_ORIGIN:
-        return "refused-foreign-origin";
-    }
-    return "unknown";
+    return cors_name_of(cross_site_names, CORS_NAMES_COUNT(cross_site_names), (int)verdict);
 }
+
+static const char *const fetch_site_names[] = {"absent",     "same-origin", "same-site",
+                                               "cross-site", "none",        "other"};
+_Static_assert(CORS_NAMES_COUNT(fetch_site_names) == CORS_FETCH_SITE_OTHER + 1,
+               "a name for every value");
 
 const char *cors_fetch_site_name(cors_fetch_site site)
 {
-    switch (site) {
-    case CORS_FETCH_SITE_ABSENT:
-        return "absent";
-    case CORS_FETCH_SITE_SAME_ORIGIN:
-        return "same-origin";
-    case CORS_FETCH_SITE_SAME_SITE:
-        return "same-site";
-    case CORS_FETCH_SITE_CROSS_SITE:
-        return "cross-site";
-    case CORS_FETCH_SITE_NONE:
-        return "none";
-    case CORS_FETCH_SITE_OTHER:
-        return "other";
-    }
-    return "unknown";
+    return cors_name_of(fetch_site_names, CORS_NAMES_COUNT(fetch_site_names), (int)site);
 }

@@ -8,7 +8,8 @@
 #ifndef CORS_CROSS_SITE_H
 #define CORS_CROSS_SITE_H
 
-/* The Sec-Fetch-Site request header (Fetch Metadata). */
+/* The Sec-Fetch-Site request header (Fetch Metadata). New values go last,
+ * with their name in fetch_site_names in cors_cross_site.c. */
 typedef enum {
     CORS_FETCH_SITE_ABSENT = 0, /* no header: an older browser, or not a browser */
     CORS_FETCH_SITE_SAME_ORIGIN,
@@ -26,7 +27,8 @@ typedef enum {
     CORS_STANDING_FOREIGN,    /* anything else: denied, malformed or "null" */
 } cors_origin_standing;
 
-/* The verdict, and why. The first ones pass, the REFUSED ones are 403. */
+/* The verdict, and why. The first ones pass, the REFUSED ones are 403. New
+ * values go last, with their name in cross_site_names in cors_cross_site.c. */
 typedef enum {
     CORS_CROSS_SITE_UNCHECKED = 0,  /* the location does not refuse cross-site requests */
     CORS_CROSS_SITE_SAFE_METHOD,    /* GET, HEAD or OPTIONS, not an upgrade */

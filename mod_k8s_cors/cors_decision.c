@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cors_decision.h"
+#include "cors_names.h"
 
 static void deny(cors_decision *out, cors_reason reason)
 {
@@ -271,46 +272,24 @@ void cors_decide(const cors_policy *policy, const cors_request *request, cors_de
     grant(policy, rule, request, out);
 }
 
+static const char *const reason_names[] = {"no-origin",          "allowed",
+                                           "origin-malformed",   "origin-null",
+                                           "origin-not-allowed", "regex-limit",
+                                           "method-not-allowed", "header-not-allowed",
+                                           "headers-malformed",  "wildcard-with-credentials",
+                                           "same-origin",        "cross-site-untrusted"};
+_Static_assert(CORS_NAMES_COUNT(reason_names) == CORS_REASON_CROSS_SITE_UNTRUSTED + 1,
+               "a name for every value");
+
 const char *cors_reason_name(cors_reason reason)
 {
-    switch (reason) {
-    case CORS_REASON_NO_ORIGIN:
-        return "no-origin";
-    case CORS_REASON_ALLOWED:
-        return "allowed";
-    case CORS_REASON_ORIGIN_MALFORMED:
-        return "origin-malformed";
-    case CORS_REASON_ORIGIN_NULL:
-        return "origin-null";
-    case CORS_REASON_ORIGIN_NOT_ALLOWED:
-        return "origin-not-allowed";
-    case CORS_REASON_REGEX_LIMIT:
-        return "regex-limit";
-    case CORS_REASON_METHOD_NOT_ALLOWED:
-        return "method-not-allowed";
-    case CORS_REASON_HEADER_NOT_ALLOWED:
-        return "header-not-allowed";
-    case CORS_REASON_HEADERS_MALFORMED:
-        return "headers-malformed";
-    case CORS_REASON_WILDCARD_CREDENTIALS:
-        return "wildcard-with-credentials";
-    case CORS_REASON_SAME_ORIGIN:
-        return "same-origin";
-    case CORS_REASON_CROSS_SITE_UNTRUSTED:
-        return "cross-site-untrusted";
-    }
-    return "unknown";
+    return cors_name_of(reason_names, CORS_NAMES_COUNT(reason_names), (int)reason);
 }
+
+static const char *const kind_names[] = {"none", "actual", "preflight"};
+_Static_assert(CORS_NAMES_COUNT(kind_names) == CORS_KIND_PREFLIGHT + 1, "a name for every value");
 
 const char *cors_kind_name(cors_kind kind)
 {
-    switch (kind) {
-    case CORS_KIND_NONE:
-        return "none";
-    case CORS_KIND_ACTUAL:
-        return "actual";
-    case CORS_KIND_PREFLIGHT:
-        return "preflight";
-    }
-    return "unknown";
+    return cors_name_of(kind_names, CORS_NAMES_COUNT(kind_names), (int)kind);
 }

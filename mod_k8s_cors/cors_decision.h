@@ -12,12 +12,14 @@
 #include "cors_origin.h"
 #include "cors_policy.h"
 
+/* New values go last, with their name in kind_names in cors_decision.c. */
 typedef enum {
     CORS_KIND_NONE = 0,  /* no Origin (or an empty one): not a CORS request */
     CORS_KIND_ACTUAL,    /* a request carrying Origin */
     CORS_KIND_PREFLIGHT, /* OPTIONS with Origin and Access-Control-Request-Method */
 } cors_kind;
 
+/* New values go last, with their name in reason_names in cors_decision.c. */
 typedef enum {
     CORS_REASON_NO_ORIGIN = 0,
     CORS_REASON_ALLOWED,

@@ -11,6 +11,7 @@
 
 #include "cors_directives.h"
 #include "cors_profile.h"
+#include "cors_names.h"
 
 /* On or Off into *flag; unchanged on error. */
 static const char *read_flag(const char *value, int *flag)
@@ -29,16 +30,14 @@ static const char *read_flag(const char *value, int *flag)
 static const char *set_mode(const cors_directive_scope *scope, int argc, const char *const *argv)
 {
     cors_policy *policy = scope->policy;
+    int mode = strcasecmp(argv[0], "on") == 0
+                   ? CORS_MODE_ENFORCE
+                   : cors_name_find(cors_mode_names, CORS_NAMES_COUNT(cors_mode_names), argv[0]);
     (void)argc;
-    if (strcasecmp(argv[0], "on") == 0 || strcasecmp(argv[0], "enforce") == 0)
-        policy->mode = CORS_MODE_ENFORCE;
-    else if (strcasecmp(argv[0], "report-only") == 0)
-        policy->mode = CORS_MODE_REPORT_ONLY;
-    else if (strcasecmp(argv[0], "off") == 0)
-        policy->mode = CORS_MODE_OFF;
-    else
+    if (mode < 0)
         return apr_psprintf(scope->pool, "\"%s\": use On (or enforce), report-only, or Off",
                             argv[0]);
+    policy->mode = (cors_mode)mode;
     policy->mode_source = apr_pstrdup(scope->pool, scope->source);
     return NULL;
 }
@@ -82,15 +81,12 @@ static const char *add_self_origins(const cors_directive_scope *scope, int argc,
 static const char *set_denied_origin(const cors_directive_scope *scope, int argc,
                                      const char *const *argv)
 {
+    int action = cors_name_find(cors_denied_action_names,
+                                CORS_NAMES_COUNT(cors_denied_action_names), argv[0]);
     (void)argc;
-    if (strcasecmp(argv[0], "pass") == 0)
-        scope->policy->denied_origin = CORS_DENIED_PASS;
-    else if (strcasecmp(argv[0], "reject") == 0)
-        scope->policy->denied_origin = CORS_DENIED_REJECT;
-    else if (strcasecmp(argv[0], "reject-unsafe") == 0)
-        scope->policy->denied_origin = CORS_DENIED_REJECT_UNSAFE;
-    else
+    if (action < 0)
         return apr_psprintf(scope->pool, "\"%s\": use pass, reject-unsafe or reject", argv[0]);
+    scope->policy->denied_origin = action;
     return NULL;
 }
 

@@ -9,6 +9,7 @@
 
 #include "cors_json.h"
 #include "cors_secret.h"
+#include "cors_names.h"
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t utf8_sequence(const unsigned char *s, size_t n, unsigned *code)
@@ -86,21 +87,13 @@ const char *cors_json_string(apr_pool_t *pool, const char *text)
     return text ? cors_json_string_n(pool, text, strlen(text)) : "null";
 }
 
+/* As the JSON names a rule's kind, in the order of cors_rule_kind. */
+static const char *const rule_kind_names[] = {"origin", "regex", "kube", "any", "null"};
+_Static_assert(CORS_NAMES_COUNT(rule_kind_names) == CORS_RULE_NULL + 1, "a name for every kind");
+
 static const char *rule_kind_name(cors_rule_kind kind)
 {
-    switch (kind) {
-    case CORS_RULE_EXACT:
-        return "origin";
-    case CORS_RULE_REGEX:
-        return "regex";
-    case CORS_RULE_KUBE:
-        return "kube";
-    case CORS_RULE_ANY:
-        return "any";
-    case CORS_RULE_NULL:
-        return "null";
-    }
-    return "unknown";
+    return cors_name_of(rule_kind_names, CORS_NAMES_COUNT(rule_kind_names), (int)kind);
 }
 
 static const char *json_rule(apr_pool_t *pool, const cors_rule *rule)

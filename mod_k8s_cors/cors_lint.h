@@ -14,6 +14,7 @@
 
 #include "cors_policy.h"
 
+/* New values go last, with their name in severity_names in cors_lint_policy.c. */
 typedef enum {
     CORS_SEVERITY_INFO = 0, /* worth knowing, never fatal */
     CORS_SEVERITY_WARNING,  /* a weakness; fatal under K8sCorsStrict */

@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 
 #include "cors_lint.h"
+#include "cors_names.h"
 
 cors_finding *cors_finding_add(apr_array_header_t *out, cors_severity severity, const char *code,
                                const char *subject, const char *source, const char *message)
@@ -125,17 +126,13 @@ cors_severity cors_finding_effective_severity(const cors_finding *finding, int s
     return finding->severity;
 }
 
+static const char *const severity_names[] = {"info", "warning", "error"};
+_Static_assert(CORS_NAMES_COUNT(severity_names) == CORS_SEVERITY_ERROR + 1,
+               "a name for every value");
+
 const char *cors_severity_name(cors_severity severity)
 {
-    switch (severity) {
-    case CORS_SEVERITY_INFO:
-        return "info";
-    case CORS_SEVERITY_WARNING:
-        return "warning";
-    case CORS_SEVERITY_ERROR:
-        return "error";
-    }
-    return "unknown";
+    return cors_name_of(severity_names, CORS_NAMES_COUNT(severity_names), (int)severity);
 }
 
 const char *cors_finding_format(apr_pool_t *pool, const cors_finding *f, int strict)

@@ -10,6 +10,7 @@
 #include <apr_lib.h>
 
 #include "cors_origin.h"
+#include "cors_names.h"
 
 unsigned cors_scheme_default_port(const char *scheme, size_t len)
 {
@@ -241,31 +242,21 @@ cors_origin_status cors_origin_parse(const char *value, size_t len, cors_origin 
     return CORS_ORIGIN_OK;
 }
 
+static const char *const status_texts[] = {
+    "serialized origin",
+    "the opaque origin null",
+    "empty",
+    "longer than the origin length limit",
+    "contains a byte no origin may contain",
+    "a list of origins (comma or space), not one origin",
+    "no valid scheme followed by ://",
+    "contains userinfo (@)",
+    "invalid host",
+    "invalid port",
+    "has a path, query or fragment (an origin has none, not even a trailing slash)"};
+_Static_assert(CORS_NAMES_COUNT(status_texts) == CORS_ORIGIN_PATH + 1, "a text for every status");
+
 const char *cors_origin_status_text(cors_origin_status status)
 {
-    switch (status) {
-    case CORS_ORIGIN_OK:
-        return "serialized origin";
-    case CORS_ORIGIN_NULL:
-        return "the opaque origin null";
-    case CORS_ORIGIN_EMPTY:
-        return "empty";
-    case CORS_ORIGIN_TOO_LONG:
-        return "longer than the origin length limit";
-    case CORS_ORIGIN_BAD_BYTE:
-        return "contains a byte no origin may contain";
-    case CORS_ORIGIN_LIST:
-        return "a list of origins (comma or space), not one origin";
-    case CORS_ORIGIN_BAD_SCHEME:
-        return "no valid scheme followed by ://";
-    case CORS_ORIGIN_USERINFO:
-        return "contains userinfo (@)";
-    case CORS_ORIGIN_BAD_HOST:
-        return "invalid host";
-    case CORS_ORIGIN_BAD_PORT:
-        return "invalid port";
-    case CORS_ORIGIN_PATH:
-        return "has a path, query or fragment (an origin has none, not even a trailing slash)";
-    }
-    return "unknown";
+    return cors_name_of(status_texts, CORS_NAMES_COUNT(status_texts), (int)status);
 }

@@ -16,6 +16,7 @@
  * matching runs, which also bounds the cost of every regex match. */
 #define CORS_ORIGIN_MAX_LEN 300
 
+/* New values go last, with their name in status_texts in cors_origin.c. */
 typedef enum {
     CORS_ORIGIN_OK = 0,
     CORS_ORIGIN_NULL,       /* the literal "null" (an opaque origin) */

@@ -13,6 +13,7 @@
 
 #include "cors_matcher.h"
 #include "cors_policy.h"
+#include "cors_names.h"
 
 static const char *const default_method_names[] = {"POST", "GET",    "OPTIONS",
                                                    "PUT",  "DELETE", "PATCH"};
@@ -378,11 +379,13 @@ cors_mode cors_policy_mode(const cors_policy *policy)
     return policy->mode != CORS_UNSET ? (cors_mode)policy->mode : CORS_MODE_OFF;
 }
 
+const char *const cors_mode_names[] = {"off", "enforce", "report-only"};
+_Static_assert(CORS_NAMES_COUNT(cors_mode_names) == CORS_MODE_REPORT_ONLY + 1,
+               "a name for every mode");
+
 const char *cors_mode_name(cors_mode mode)
 {
-    return mode == CORS_MODE_ENFORCE       ? "enforce"
-           : mode == CORS_MODE_REPORT_ONLY ? "report-only"
-                                           : "off";
+    return cors_name_of(cors_mode_names, CORS_NAMES_COUNT(cors_mode_names), (int)mode);
 }
 
 cors_denied_action cors_policy_denied_origin(const cors_policy *policy)
@@ -391,17 +394,14 @@ cors_denied_action cors_policy_denied_origin(const cors_policy *policy)
                                                : CORS_DENIED_PASS;
 }
 
+const char *const cors_denied_action_names[] = {"pass", "reject", "reject-unsafe"};
+_Static_assert(CORS_NAMES_COUNT(cors_denied_action_names) == CORS_DENIED_REJECT_UNSAFE + 1,
+               "a name for every action");
+
 const char *cors_denied_action_name(cors_denied_action action)
 {
-    switch (action) {
-    case CORS_DENIED_PASS:
-        return "pass";
-    case CORS_DENIED_REJECT:
-        return "reject";
-    case CORS_DENIED_REJECT_UNSAFE:
-        return "reject-unsafe";
-    }
-    return "pass";
+    return cors_name_of(cors_denied_action_names, CORS_NAMES_COUNT(cors_denied_action_names),
+                        (int)action);
 }
 
 int cors_policy_trust_same_site(const cors_policy *policy)
@@ -455,10 +455,4 @@ cors_match_result cors_policy_match_raw(const cors_policy *policy, const char *r
         return CORS_MATCH_RULE;
     }
     return result;
-}
-
-cors_match_result cors_policy_match(const cors_policy *policy, const cors_origin *origin,
-                                    const cors_rule **rule)
-{
-    return cors_policy_match_raw(policy, origin->text, origin->len, origin, rule);
 }

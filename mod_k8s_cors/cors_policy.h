@@ -30,6 +30,7 @@ extern const cors_token_list cors_default_expose_headers; /* Date */
 #define CORS_MAX_AGE_FIREFOX      86400L /* longest any browser honours */
 #define CORS_MAX_AGE_CHROMIUM     7200L  /* Chromium caps max-age here */
 
+/* New values go last, with their name in rule_kind_names in cors_json.c. */
 typedef enum {
     CORS_RULE_EXACT, /* one serialized origin */
     CORS_RULE_REGEX, /* a whole-origin regular expression */
@@ -68,12 +69,14 @@ typedef struct cors_rule {
     const cors_settings *settings; /* the rule's own (<K8sCorsOrigin>), or NULL */
 } cors_rule;
 
+/* New values go last, with their name in cors_mode_names. */
 typedef enum {
     CORS_MODE_OFF = 0,
     CORS_MODE_ENFORCE,     /* decide and apply */
     CORS_MODE_REPORT_ONLY, /* decide, log and count, answer as if off */
 } cors_mode;
 
+/* New values go last, with their name in cors_denied_action_names. */
 typedef enum {
     CORS_DENIED_PASS = 0,      /* kube-apiserver's way: forwarded, without CORS headers */
     CORS_DENIED_REJECT,        /* 403 at the gateway, before the API server */
@@ -174,9 +177,11 @@ int cors_effective_private_network(const cors_policy *policy, const cors_rule *r
 cors_mode cors_policy_mode(const cors_policy *policy);
 /* "off", "enforce" or "report-only": as K8sCors, the metrics and the JSON
  * say it. */
+extern const char *const cors_mode_names[CORS_MODE_REPORT_ONLY + 1];
 const char *cors_mode_name(cors_mode mode);
 cors_denied_action cors_policy_denied_origin(const cors_policy *policy);
 /* "pass", "reject", "reject-unsafe": as K8sCorsDeniedOrigin spells it. */
+extern const char *const cors_denied_action_names[CORS_DENIED_REJECT_UNSAFE + 1];
 const char *cors_denied_action_name(cors_denied_action action);
 int cors_policy_trust_same_site(const cors_policy *policy);
 int cors_policy_method_status(const cors_policy *policy);
@@ -198,7 +203,5 @@ typedef enum {
  * raw is the Origin value as received, which only kube entries look at. */
 cors_match_result cors_policy_match_raw(const cors_policy *policy, const char *raw, size_t raw_len,
                                         const cors_origin *parsed, const cors_rule **rule);
-cors_match_result cors_policy_match(const cors_policy *policy, const cors_origin *origin,
-                                    const cors_rule **rule);
 
 #endif

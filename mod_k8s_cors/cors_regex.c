@@ -17,7 +17,6 @@
 struct cors_regex {
     pcre2_code *code;
     pcre2_match_context *limits;
-    const char *pattern;
 };
 
 /* One match-data block per thread, reused for every match: matching then
@@ -82,7 +81,6 @@ static const char *compile(apr_pool_t *pool, const char *pattern, uint32_t optio
     }
     re = apr_pcalloc(pool, sizeof(*re));
     re->code = code;
-    re->pattern = apr_pstrdup(pool, pattern);
     re->limits = pcre2_match_context_create(NULL);
     if (re->limits == NULL) {
         pcre2_code_free(code);
@@ -130,9 +128,4 @@ cors_regex_result cors_regex_match(const cors_regex *re, const char *subject, si
     default:
         return CORS_REGEX_ERROR;
     }
-}
-
-const char *cors_regex_pattern(const cors_regex *re)
-{
-    return re->pattern;
 }

@@ -39,6 +39,4 @@ const char *cors_regex_compile_search(apr_pool_t *pool, const char *pattern, cor
 
 cors_regex_result cors_regex_match(const cors_regex *re, const char *subject, size_t len);
 
-const char *cors_regex_pattern(const cors_regex *re);
-
 #endif

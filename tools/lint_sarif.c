@@ -12,19 +12,17 @@
 #include <apr_strings.h>
 
 #include "cors_core.h"
+#include "cors_names.h"
 #include "lint_sarif.h"
+
+/* SARIF's result levels, in the order of cors_severity. */
+static const char *const sarif_levels[] = {"note", "warning", "error"};
+_Static_assert(CORS_NAMES_COUNT(sarif_levels) == CORS_SEVERITY_ERROR + 1,
+               "a level for every severity");
 
 static const char *level_of(cors_severity severity)
 {
-    switch (severity) {
-    case CORS_SEVERITY_ERROR:
-        return "error";
-    case CORS_SEVERITY_WARNING:
-        return "warning";
-    case CORS_SEVERITY_INFO:
-        break;
-    }
-    return "note";
+    return cors_name_of(sarif_levels, CORS_NAMES_COUNT(sarif_levels), (int)severity);
 }
 
 /* A file path as a URI reference: relative paths stay relative (to the

@@ -36,6 +36,7 @@ int main(void)
     srunner_add_suite(sr, json_suite());
     srunner_add_suite(sr, cross_site_suite());
     srunner_add_suite(sr, profile_suite());
+    srunner_add_suite(sr, names_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failures = srunner_ntests_failed(sr);

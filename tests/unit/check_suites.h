@@ -21,5 +21,6 @@ Suite *directives_suite(void);
 Suite *json_suite(void);
 Suite *cross_site_suite(void);
 Suite *profile_suite(void);
+Suite *names_suite(void);
 
 #endif

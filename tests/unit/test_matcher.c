@@ -16,7 +16,9 @@ static const cors_rule *match(const cors_policy *p, const char *text)
     cors_origin origin;
     const cors_rule *rule = NULL;
     ck_assert_int_eq(cors_origin_parse(text, strlen(text), &origin), CORS_ORIGIN_OK);
-    return cors_policy_match(p, &origin, &rule) == CORS_MATCH_RULE ? rule : NULL;
+    return cors_policy_match_raw(p, origin.text, origin.len, &origin, &rule) == CORS_MATCH_RULE
+               ? rule
+               : NULL;
 }
 
 /* Many exact origins: each found as its own rule, neighbours absent, and

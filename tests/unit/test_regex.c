@@ -91,17 +91,6 @@ START_TEST(test_regex_respects_len)
 }
 END_TEST
 
-/* The original text is kept for messages. */
-START_TEST(test_regex_pattern_text)
-{
-    const char *p = "https://[a-z]+\\.example\\.com";
-    char *copy = apr_pstrdup(pool, p);
-    cors_regex *re = compile_ok(copy);
-
-    ck_assert_str_eq(cors_regex_pattern(re), p);
-}
-END_TEST
-
 /* ---- errors ---------------------------------------------------------------- */
 
 /* A syntax error names the offset in the operator's pattern (PCRE2 reports
@@ -212,7 +201,6 @@ Suite *regex_suite(void)
     tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_loop_test(tc, test_regex_match, 0, N_ELEMS(match_cases));
     tcase_add_test(tc, test_regex_respects_len);
-    tcase_add_test(tc, test_regex_pattern_text);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
