@@ -6,9 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "cors_ascii.h"
 #include "cors_directives.h"
 #include "cors_profile.h"
 #include "cors_names.h"
@@ -194,7 +194,7 @@ static const char *set_rule_name(const cors_directive_scope *scope, int argc,
     if (scope->section == NULL)
         return "only valid inside <K8sCorsOrigin> or <K8sCorsOriginRegex>";
     for (const char *p = argv[0]; *p; p++)
-        if (!apr_isalnum(*p) && *p != '_' && *p != '-' && *p != '.')
+        if (!cors_ascii_is_alnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
             return "a rule name is letters, digits, '_', '-' and '.'";
     scope->section->name = apr_pstrdup(scope->pool, argv[0]);
     return NULL;

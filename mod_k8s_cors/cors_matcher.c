@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include <apr_hash.h>
-#include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "cors_ascii.h"
 #include "cors_matcher.h"
 
 /* ---- the index ---------------------------------------------------------------- */
@@ -46,7 +46,7 @@ struct cors_matcher {
 static int folded_equal(const char *folded, const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if (folded[i] != (char)apr_tolower(text[i]))
+        if (folded[i] != cors_ascii_lower(text[i]))
             return 0;
     return 1;
 }
@@ -218,7 +218,7 @@ cors_match_result cors_matcher_match(const cors_matcher *m, const apr_array_head
         char folded[CORS_LITERAL_MAX];
         const char *end = folded + longest;
         for (size_t n = 0; n < longest; n++)
-            folded[n] = (char)apr_tolower(parsed->text[len - longest + n]);
+            folded[n] = cors_ascii_lower(parsed->text[len - longest + n]);
         for (size_t n = 1; n <= longest; n++) {
             const bucket *b;
             if (!m->tail_lengths[n])

@@ -7,8 +7,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include <apr_lib.h>
-
+#include "cors_ascii.h"
 #include "cors_origin.h"
 #include "cors_names.h"
 
@@ -75,7 +74,7 @@ static cors_origin_status parse_reg_name(const char *host, size_t len, char *out
             if (label_len == 0)
                 return CORS_ORIGIN_BAD_HOST;
             label_len = 0;
-        } else if (apr_isalpha(c) || apr_isdigit(c) || c == '-' || c == '_') {
+        } else if (cors_ascii_is_alnum(c) || c == '-' || c == '_') {
             label_len++;
             if (label_len > 63)
                 return CORS_ORIGIN_BAD_HOST;
@@ -84,7 +83,7 @@ static cors_origin_status parse_reg_name(const char *host, size_t len, char *out
         } else {
             return CORS_ORIGIN_BAD_HOST;
         }
-        out[i] = (char)apr_tolower(c);
+        out[i] = cors_ascii_lower((char)c);
     }
     return label_len == 0 ? CORS_ORIGIN_BAD_HOST : CORS_ORIGIN_OK;
 }
@@ -127,7 +126,7 @@ static cors_origin_status parse_port(const char *digits, size_t len, unsigned *p
     if (len == 0 || len > 5 || digits[0] == '0')
         return CORS_ORIGIN_BAD_PORT;
     for (size_t i = 0; i < len; i++) {
-        if (!apr_isdigit((unsigned char)digits[i]))
+        if (!cors_ascii_is_digit((unsigned char)digits[i]))
             return CORS_ORIGIN_BAD_PORT;
         value = value * 10 + (unsigned)(digits[i] - '0');
     }
@@ -178,17 +177,17 @@ cors_origin_status cors_origin_parse(const char *value, size_t len, cors_origin 
     }
 
     /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
-    if (!apr_isalpha((unsigned char)value[0]))
+    if (!cors_ascii_is_alpha((unsigned char)value[0]))
         return CORS_ORIGIN_BAD_SCHEME;
     for (i = 1; i < len && value[i] != ':'; i++) {
         unsigned char c = (unsigned char)value[i];
-        if (!apr_isalpha(c) && !apr_isdigit(c) && c != '+' && c != '-' && c != '.')
+        if (!cors_ascii_is_alnum(c) && c != '+' && c != '-' && c != '.')
             return CORS_ORIGIN_BAD_SCHEME;
     }
     if (i + 3 > len || memcmp(value + i, "://", 3) != 0)
         return CORS_ORIGIN_BAD_SCHEME;
     for (size_t k = 0; k < i; k++)
-        out->text[k] = (char)apr_tolower((unsigned char)value[k]);
+        out->text[k] = cors_ascii_lower(value[k]);
     out->scheme_len = i;
     memcpy(out->text + i, "://", 3);
     out->len = i + 3;

@@ -5,8 +5,7 @@
  */
 #include <string.h>
 
-#include <apr_lib.h>
-
+#include "cors_ascii.h"
 #include "cors_pattern.h"
 
 /* ---- reading a pattern's literal head and tail ------------------------------
@@ -123,7 +122,7 @@ static token read_escape(const char *p, size_t *i, unsigned char *literal)
     unsigned char c = (unsigned char)p[*i + 1];
     if (c == '\0' || c == 'Q')
         return TOK_GIVE_UP;
-    if (!apr_isalnum(c)) { /* an escaped punctuation character is itself */
+    if (!cors_ascii_is_alnum((unsigned char)c)) { /* an escaped punctuation character is itself */
         *literal = c;
         *i += 2;
         return TOK_LITERAL;
@@ -144,7 +143,7 @@ static token read_escape(const char *p, size_t *i, unsigned char *literal)
         return skip_delimited(p, i, p[*i] == '<' ? '>' : '\'') ? TOK_OTHER : TOK_GIVE_UP;
     if (c == 'g' && (p[*i] == '+' || p[*i] == '-'))
         (*i)++;
-    while (apr_isalnum((unsigned char)p[*i]) || p[*i] == '_')
+    while (cors_ascii_is_alnum((unsigned char)p[*i]) || p[*i] == '_')
         (*i)++;
     return TOK_OTHER;
 }
@@ -294,7 +293,7 @@ int cors_pattern_literals_read(const char *pattern, cors_pattern_literals *out)
         if (head_open) {
             if (t == TOK_LITERAL) {
                 if (out->head_len < CORS_LITERAL_MAX)
-                    out->head[out->head_len++] = (char)apr_tolower(literal);
+                    out->head[out->head_len++] = cors_ascii_lower(literal);
                 else
                     head_open = 0;
             } else if (t == TOK_OTHER && out->head_len == 0 && pattern[start] == '^' &&
@@ -316,7 +315,7 @@ int cors_pattern_literals_read(const char *pattern, cors_pattern_literals *out)
                 memmove(out->tail, out->tail + 1, CORS_LITERAL_MAX - 1);
                 out->tail_len--;
             }
-            out->tail[out->tail_len++] = (char)apr_tolower(literal);
+            out->tail[out->tail_len++] = cors_ascii_lower(literal);
         } else if (t == TOK_DOLLAR) {
             dollar = 1;
         } else {

@@ -3,20 +3,29 @@
  * Access-Control-Request-Headers (a preflight full of commas must cost no
  * more than a normal one: rs/cors#170).
  */
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
-#include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "cors_ascii.h"
 #include "cors_tokens.h"
+
+/* RFC 9110's tchar, one bit a byte: ALPHA, DIGIT and !#$%&'*+-.^_`|~.
+ * Every byte of every requested header name goes through it. */
+static const uint32_t tchar_bits[8] = {
+    0x00000000, /* 0x00-0x1f: controls */
+    0x03ff6cfa, /* 0x20-0x3f: ! # $ % & ' * + - . 0-9 */
+    0xc7fffffe, /* 0x40-0x5f: A-Z ^ _ */
+    0x57ffffff, /* 0x60-0x7f: ` a-z | ~ */
+    0,          /* 0x80-0xff: never in a token */
+    0,          0, 0,
+};
 
 int cors_is_tchar(unsigned char c)
 {
-    /* ASCII only, whatever the locale: a token is never a byte over 0x7f. */
-    if (c < 0x80 && apr_isalnum(c))
-        return 1;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return (tchar_bits[c >> 5] >> (c & 31)) & 1;
 }
 
 static int is_ows(char c)
@@ -27,7 +36,7 @@ static int is_ows(char c)
 static void lower_copy(char *dst, const char *src, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        dst[i] = (char)apr_tolower(src[i]);
+        dst[i] = cors_ascii_lower(src[i]);
 }
 
 /* Fetch never lets "*" stand for Authorization: it must be listed by name. */
@@ -233,7 +242,8 @@ int cors_token_list_has(const cors_token_list *list, const char *name, size_t le
     /* Static lists (the defaults) have no hash set: a handful of names. */
     for (int i = 0; i < list->count; i++) {
         const char *candidate = list->names[i];
-        if (strlen(candidate) != len)
+        char first = list->case_insensitive ? cors_ascii_lower(candidate[0]) : candidate[0];
+        if (first != name[0] || strlen(candidate) != len)
             continue;
         if (list->case_insensitive ? strncasecmp(candidate, name, len) == 0
                                    : memcmp(candidate, name, len) == 0)

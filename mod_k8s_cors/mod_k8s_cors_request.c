@@ -3,6 +3,7 @@
  * answer them, and log each denial once.
  */
 #include <string.h>
+#include <strings.h>
 
 #include <http_protocol.h>
 #include <http_request.h>
@@ -94,22 +95,66 @@ static k8s_cors_request_state no_origin_state = {
     .enforce = 0,
 };
 
+/* The request headers the decision reads besides Origin, found in one pass
+ * over the request's headers instead of a lookup each. httpd (and mod_http2)
+ * merge a repeated request header into one entry, so the first entry of a
+ * name is its whole value, as apr_table_get would return it. */
+static void read_request_headers(request_rec *r, cors_request *request)
+{
+    const apr_array_header_t *elts = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)elts->elts;
+    const char *upgrade = NULL;
+
+    for (int i = 0; i < elts->nelts; i++) {
+        const char *key = e[i].key, **slot;
+        if (key == NULL)
+            continue;
+        switch (strlen(key)) {
+        case 7:
+            slot = strcasecmp(key, "Upgrade") == 0 ? &upgrade : NULL;
+            break;
+        case 14:
+            slot = strcasecmp(key, "Sec-Fetch-Site") == 0 ? &request->fetch_site : NULL;
+            break;
+        case 29:
+            slot = strcasecmp(key, "Access-Control-Request-Method") == 0
+                       ? &request->preflight_method
+                       : NULL;
+            break;
+        case 30:
+            slot = strcasecmp(key, "Access-Control-Request-Headers") == 0
+                       ? &request->request_headers
+                       : NULL;
+            break;
+        case 38:
+            slot = strcasecmp(key, "Access-Control-Request-Private-Network") == 0
+                       ? &request->request_private_network
+                       : NULL;
+            break;
+        default:
+            slot = NULL;
+        }
+        if (slot != NULL && *slot == NULL)
+            *slot = e[i].val;
+    }
+    request->upgrade = upgrade != NULL;
+}
+
 /* The request as the core reads it, from the headers and the connection. */
 static void read_request(request_rec *r, const char *origin, cors_request *request)
 {
     request->method = r->method;
     request->origin = origin;
-    request->preflight_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
-    request->request_headers = apr_table_get(r->headers_in, "Access-Control-Request-Headers");
-    request->request_private_network =
-        apr_table_get(r->headers_in, "Access-Control-Request-Private-Network");
+    request->preflight_method = NULL;
+    request->request_headers = NULL;
+    request->request_private_network = NULL;
+    request->fetch_site = NULL;
+    read_request_headers(r, request);
     request->host = r->hostname;
     request->host_is_self = k8s_cors_host_is_self(r);
     request->self_scheme = ap_http_scheme(r);
     request->self_port = k8s_cors_self_port(r, request->self_scheme);
     request->any_host = 0;
-    request->upgrade = apr_table_get(r->headers_in, "Upgrade") != NULL;
-    request->fetch_site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
 }
 
 /* Refuses the request when its decision says so and it is applied.
@@ -123,6 +168,22 @@ static int refuse(const k8s_cors_request_state *state)
     else
         k8s_cors_count_refused(state->decision.refuse_status);
     return state->decision.refuse_status; /* never reaches authentication or the API */
+}
+
+/* For a request that goes on towards the API server. mod_proxy_http
+ * forwards the API server's 1xx responses (103 Early Hints) with the API
+ * server's headers on the connection's filters, where no request filter
+ * sees them: in scope they are not forwarded. Except for a request with
+ * Expect: 100-continue, whose client waits for the API server's 100
+ * (Proxy100Continue): browsers never send one, so no CORS header of an
+ * interim response can reach a browser that way. A preflight answered here
+ * or a refused request reaches no API server and needs no such note.
+ * Returns DECLINED. */
+static int forward(request_rec *r)
+{
+    if (!r->expecting_100)
+        apr_table_setn(r->subprocess_env, "proxy-interim-response", "Suppress");
+    return DECLINED;
 }
 
 int k8s_cors_header_parser(request_rec *r)
@@ -143,14 +204,6 @@ int k8s_cors_header_parser(request_rec *r)
     mode = conf ? cors_policy_mode(conf->policy) : CORS_MODE_OFF;
     if (mode == CORS_MODE_OFF)
         return DECLINED;
-    /* mod_proxy_http forwards the API server's 1xx responses (103 Early
-     * Hints) with the API server's headers on the connection's filters,
-     * where no request filter sees them: in scope they are not forwarded.
-     * Except for a request with Expect: 100-continue, whose client waits for
-     * the API server's 100 (Proxy100Continue): browsers never send one, so
-     * no CORS header of an interim response can reach a browser that way. */
-    if (!r->expecting_100)
-        apr_table_setn(r->subprocess_env, "proxy-interim-response", "Suppress");
     origin = apr_table_get(r->headers_in, "Origin");
     /* The cheap tests first: kubectl's requests under pass read no header. */
     if ((origin == NULL || origin[0] == '\0') &&
@@ -168,14 +221,14 @@ int k8s_cors_header_parser(request_rec *r)
         ap_set_module_config(r->request_config, &k8s_cors_module, state);
         if (state->decision.refuse_status && APLOGrinfo(r))
             log_denial(r, &state->decision, NULL, state->enforce);
-        return refuse(state);
+        return state->enforce && state->decision.refuse_status ? refuse(state) : forward(r);
     }
     if (origin == NULL || origin[0] == '\0') {
         k8s_cors_count_without_origin(mode);
         /* Not a CORS request: only Vary and the upstream's CORS headers to
          * see to, from a shared state. */
         ap_set_module_config(r->request_config, &k8s_cors_module, &no_origin_state);
-        return DECLINED;
+        return forward(r);
     }
 
     state = apr_palloc(r->pool, sizeof(*state));
@@ -190,7 +243,7 @@ int k8s_cors_header_parser(request_rec *r)
         apr_table_setn(r->subprocess_env, "K8S_CORS_RULE", state->decision.rule->name);
     ap_set_module_config(r->request_config, &k8s_cors_module, state);
     if (state->decision.kind == CORS_KIND_NONE)
-        return DECLINED; /* same-origin: not CORS */
+        return forward(r); /* same-origin: not CORS */
 
     if (!state->decision.allowed) {
         /* Build the log line only when it will be written. */
@@ -206,12 +259,14 @@ int k8s_cors_header_parser(request_rec *r)
     }
 
     if (!state->enforce)
-        return DECLINED;
+        return forward(r);
     if (state->decision.refuse_status)
         return refuse(state);
-    if (state->decision.kind == CORS_KIND_PREFLIGHT)
+    if (state->decision.kind == CORS_KIND_PREFLIGHT) {
         r->handler = K8S_CORS_PREFLIGHT_HANDLER;
-    return DECLINED;
+        return DECLINED;
+    }
+    return forward(r);
 }
 
 static int is_allowed_preflight(request_rec *r)

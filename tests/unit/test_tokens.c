@@ -10,6 +10,7 @@
 #include <check.h>
 
 #include "check_suites.h"
+#include "cors_ascii.h"
 #include "cors_tokens.h"
 #include "unit_fixture.h"
 
@@ -28,6 +29,23 @@ START_TEST(test_is_tchar)
                    (c != 0 && strchr(extra, c) != NULL);
         ck_assert_msg(!!cors_is_tchar((unsigned char)c) == want, "byte 0x%02x: got %d, want %d", c,
                       cors_is_tchar((unsigned char)c), want);
+    }
+}
+END_TEST
+
+/* The ASCII classes against their definitions, for every byte: no locale,
+ * nothing over 0x7f. */
+START_TEST(test_ascii_classes)
+{
+    for (int c = 0; c < 256; c++) {
+        int upper = c >= 'A' && c <= 'Z', lower = c >= 'a' && c <= 'z';
+        int digit = c >= '0' && c <= '9';
+        ck_assert_msg(cors_ascii_is_alpha((unsigned char)c) == (upper || lower), "alpha 0x%02x", c);
+        ck_assert_msg(cors_ascii_is_digit((unsigned char)c) == digit, "digit 0x%02x", c);
+        ck_assert_msg(cors_ascii_is_alnum((unsigned char)c) == (upper || lower || digit),
+                      "alnum 0x%02x", c);
+        ck_assert_msg((unsigned char)cors_ascii_lower((char)c) == (upper ? c + 32 : c),
+                      "lower 0x%02x", c);
     }
 }
 END_TEST
@@ -425,6 +443,7 @@ Suite *tokens_suite(void)
     tc = tcase_create("lists");
     tcase_add_checked_fixture(tc, unit_setup, unit_teardown);
     tcase_add_test(tc, test_is_tchar);
+    tcase_add_test(tc, test_ascii_classes);
     tcase_add_loop_test(tc, test_token_list_parse, 0, N_ELEMS(list_cases));
     tcase_add_test(tc, test_token_list_make);
     tcase_add_test(tc, test_token_list_has_methods);
