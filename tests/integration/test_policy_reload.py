@@ -85,15 +85,14 @@ class ConfigMapVolume:
 
 
 def gateway_policy_lines():
-    """The reload-status directive and the <Location "/"> that includes the
-    policy, exactly as the container's gateway configuration has them."""
+    """The reload-status directive and the Include of the policy, exactly as
+    the container's gateway configuration has them."""
     text = GATEWAY_CONF.read_text(encoding="utf-8")
     status = re.search(r"^K8sCorsReloadStatusFile .*$", text, re.MULTILINE)
-    location = re.search(r'^\s*<Location "/">\n.*?</Location>', text, re.MULTILINE | re.DOTALL)
-    check(status is not None and location is not None,
-          "%s lacks K8sCorsReloadStatusFile or the policy's <Location \"/\">" % GATEWAY_CONF)
-    check("${K8S_CORS_POLICY_DIR}/*.conf" in location.group(0), location.group(0))
-    return status.group(0) + "\n" + location.group(0).strip() + "\n"
+    include = re.search(r"^\s*Include \$\{K8S_CORS_POLICY_DIR\}/\*\.conf$", text, re.MULTILINE)
+    check(status is not None and include is not None,
+          "%s lacks K8sCorsReloadStatusFile or the policy's Include" % GATEWAY_CONF)
+    return status.group(0) + "\n" + include.group(0).strip() + "\n"
 
 
 class Gateway:
