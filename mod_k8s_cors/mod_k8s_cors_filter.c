@@ -40,21 +40,12 @@ void k8s_cors_insert_filter(request_rec *r)
 }
 
 /* The tokens each decision's Vary value is made of (cors_decision.h), in
- * its order, with their lengths. */
-typedef struct {
-    const char *name;
-    size_t len;
-} vary_token;
-
-#define VARY_TOKEN(text)                                                                           \
-    {                                                                                              \
-        text, sizeof(text) - 1                                                                     \
-    }
-static const vary_token vary_tokens[] = {
-    VARY_TOKEN("Origin"),
-    VARY_TOKEN("Access-Control-Request-Method"),
-    VARY_TOKEN("Access-Control-Request-Headers"),
-    VARY_TOKEN("Access-Control-Request-Private-Network"),
+ * its order. */
+static const k8s_cors_header_name vary_tokens[] = {
+    K8S_CORS_HEADER_NAME("Origin"),
+    K8S_CORS_HEADER_NAME("Access-Control-Request-Method"),
+    K8S_CORS_HEADER_NAME("Access-Control-Request-Headers"),
+    K8S_CORS_HEADER_NAME("Access-Control-Request-Private-Network"),
 };
 #define VARY_TOKENS_MAX (sizeof(vary_tokens) / sizeof(vary_tokens[0]))
 

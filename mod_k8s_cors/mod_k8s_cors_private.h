@@ -19,6 +19,16 @@ extern module AP_MODULE_DECLARE_DATA k8s_cors_module;
 /* Our log lines carry a "KCnnnn" tag so tests and operators can grep them. */
 #define K8S_CORS_LOGNO(n) "KC" #n ": "
 
+/* A header name with its length, for the tables the request path scans. */
+typedef struct {
+    const char *name;
+    size_t len;
+} k8s_cors_header_name;
+#define K8S_CORS_HEADER_NAME(text)                                                                 \
+    {                                                                                              \
+        text, sizeof(text) - 1                                                                     \
+    }
+
 #define K8S_CORS_FILTER            "K8S_CORS"
 #define K8S_CORS_PREFLIGHT_HANDLER "k8s-cors-preflight"
 

@@ -95,49 +95,41 @@ static k8s_cors_request_state no_origin_state = {
     .enforce = 0,
 };
 
-/* The request headers the decision reads besides Origin, found in one pass
- * over the request's headers instead of a lookup each. httpd (and mod_http2)
- * merge a repeated request header into one entry, so the first entry of a
- * name is its whole value, as apr_table_get would return it. */
+/* The request headers the decision reads besides Origin. */
+enum { ACRM, ACRH, ACRPN, FETCH_SITE, UPGRADE, DECISION_HEADERS };
+static const k8s_cors_header_name decision_headers[DECISION_HEADERS] = {
+    [ACRM] = K8S_CORS_HEADER_NAME("Access-Control-Request-Method"),
+    [ACRH] = K8S_CORS_HEADER_NAME("Access-Control-Request-Headers"),
+    [ACRPN] = K8S_CORS_HEADER_NAME("Access-Control-Request-Private-Network"),
+    [FETCH_SITE] = K8S_CORS_HEADER_NAME("Sec-Fetch-Site"),
+    [UPGRADE] = K8S_CORS_HEADER_NAME("Upgrade"),
+};
+
+/* Finds them in one pass over the request's headers instead of a lookup
+ * each. httpd (and mod_http2) merge a repeated request header into one
+ * entry, so the first entry of a name is its whole value, as apr_table_get
+ * would return it. */
 static void read_request_headers(request_rec *r, cors_request *request)
 {
     const apr_array_header_t *elts = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)elts->elts;
-    const char *upgrade = NULL;
+    const char *value[DECISION_HEADERS] = {NULL};
 
     for (int i = 0; i < elts->nelts; i++) {
-        const char *key = e[i].key, **slot;
-        if (key == NULL)
-            continue;
-        switch (strlen(key)) {
-        case 7:
-            slot = strcasecmp(key, "Upgrade") == 0 ? &upgrade : NULL;
-            break;
-        case 14:
-            slot = strcasecmp(key, "Sec-Fetch-Site") == 0 ? &request->fetch_site : NULL;
-            break;
-        case 29:
-            slot = strcasecmp(key, "Access-Control-Request-Method") == 0
-                       ? &request->preflight_method
-                       : NULL;
-            break;
-        case 30:
-            slot = strcasecmp(key, "Access-Control-Request-Headers") == 0
-                       ? &request->request_headers
-                       : NULL;
-            break;
-        case 38:
-            slot = strcasecmp(key, "Access-Control-Request-Private-Network") == 0
-                       ? &request->request_private_network
-                       : NULL;
-            break;
-        default:
-            slot = NULL;
+        size_t len = e[i].key ? strlen(e[i].key) : 0;
+        for (size_t k = 0; k < DECISION_HEADERS; k++) {
+            if (decision_headers[k].len == len && value[k] == NULL &&
+                strcasecmp(e[i].key, decision_headers[k].name) == 0) {
+                value[k] = e[i].val;
+                break;
+            }
         }
-        if (slot != NULL && *slot == NULL)
-            *slot = e[i].val;
     }
-    request->upgrade = upgrade != NULL;
+    request->preflight_method = value[ACRM];
+    request->request_headers = value[ACRH];
+    request->request_private_network = value[ACRPN];
+    request->fetch_site = value[FETCH_SITE];
+    request->upgrade = value[UPGRADE] != NULL;
 }
 
 /* The request as the core reads it, from the headers and the connection. */
@@ -145,10 +137,6 @@ static void read_request(request_rec *r, const char *origin, cors_request *reque
 {
     request->method = r->method;
     request->origin = origin;
-    request->preflight_method = NULL;
-    request->request_headers = NULL;
-    request->request_private_network = NULL;
-    request->fetch_site = NULL;
     read_request_headers(r, request);
     request->host = r->hostname;
     request->host_is_self = k8s_cors_host_is_self(r);

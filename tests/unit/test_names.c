@@ -30,62 +30,38 @@ START_TEST(test_name_find)
 }
 END_TEST
 
-/* Names of values 0..last from one of the core's name functions, each
- * known and no two alike. */
-static void check_all_named(const char *(*name)(int), int last)
+/* names[0..last] known and no two alike; names[last + 1] unknown. */
+static void check_all_named(const char *what, const char *const *names, int last)
 {
     for (int i = 0; i <= last; i++) {
-        const char *n = name(i);
-        ck_assert_msg(strcmp(n, "unknown") != 0, "value %d has no name", i);
+        ck_assert_msg(strcmp(names[i], "unknown") != 0, "%s: value %d has no name", what, i);
         for (int j = 0; j < i; j++)
-            ck_assert_msg(strcmp(n, name(j)) != 0, "values %d and %d are both %s", j, i, n);
+            ck_assert_msg(strcmp(names[i], names[j]) != 0, "%s: values %d and %d are both %s", what,
+                          j, i, names[i]);
     }
-    ck_assert_str_eq(name(last + 1), "unknown");
+    ck_assert_str_eq(names[last + 1], "unknown");
 }
 
-static const char *reason(int v)
-{
-    return cors_reason_name((cors_reason)v);
-}
-static const char *kind(int v)
-{
-    return cors_kind_name((cors_kind)v);
-}
-static const char *verdict(int v)
-{
-    return cors_cross_site_name((cors_cross_site)v);
-}
-static const char *fetch_site(int v)
-{
-    return cors_fetch_site_name((cors_fetch_site)v);
-}
-static const char *severity(int v)
-{
-    return cors_severity_name((cors_severity)v);
-}
-static const char *origin_status(int v)
-{
-    return cors_origin_status_text((cors_origin_status)v);
-}
-static const char *mode(int v)
-{
-    return cors_mode_name((cors_mode)v);
-}
-static const char *denied_action(int v)
-{
-    return cors_denied_action_name((cors_denied_action)v);
-}
+/* Every value of an enum, and the one after the last, through its name
+ * function. */
+#define CHECK_ALL_NAMED(name_of, type, last)                                                       \
+    do {                                                                                           \
+        const char *names[(last) + 2];                                                             \
+        for (int v = 0; v <= (last) + 1; v++)                                                      \
+            names[v] = name_of((type)v);                                                           \
+        check_all_named(#name_of, names, (last));                                                  \
+    } while (0)
 
 START_TEST(test_every_value_named)
 {
-    check_all_named(reason, CORS_REASON_CROSS_SITE_UNTRUSTED);
-    check_all_named(kind, CORS_KIND_PREFLIGHT);
-    check_all_named(verdict, CORS_CROSS_SITE_REFUSED_ORIGIN);
-    check_all_named(fetch_site, CORS_FETCH_SITE_OTHER);
-    check_all_named(severity, CORS_SEVERITY_ERROR);
-    check_all_named(origin_status, CORS_ORIGIN_PATH);
-    check_all_named(mode, CORS_MODE_REPORT_ONLY);
-    check_all_named(denied_action, CORS_DENIED_REJECT_UNSAFE);
+    CHECK_ALL_NAMED(cors_reason_name, cors_reason, CORS_REASON_CROSS_SITE_UNTRUSTED);
+    CHECK_ALL_NAMED(cors_kind_name, cors_kind, CORS_KIND_PREFLIGHT);
+    CHECK_ALL_NAMED(cors_cross_site_name, cors_cross_site, CORS_CROSS_SITE_REFUSED_ORIGIN);
+    CHECK_ALL_NAMED(cors_fetch_site_name, cors_fetch_site, CORS_FETCH_SITE_OTHER);
+    CHECK_ALL_NAMED(cors_severity_name, cors_severity, CORS_SEVERITY_ERROR);
+    CHECK_ALL_NAMED(cors_origin_status_text, cors_origin_status, CORS_ORIGIN_PATH);
+    CHECK_ALL_NAMED(cors_mode_name, cors_mode, CORS_MODE_REPORT_ONLY);
+    CHECK_ALL_NAMED(cors_denied_action_name, cors_denied_action, CORS_DENIED_REJECT_UNSAFE);
 }
 END_TEST
 
