@@ -96,14 +96,27 @@ static k8s_cors_request_state no_origin_state = {
 };
 
 /* The request headers the decision reads besides Origin. */
+#define ACRM_NAME       "Access-Control-Request-Method"
+#define ACRH_NAME       "Access-Control-Request-Headers"
+#define ACRPN_NAME      "Access-Control-Request-Private-Network"
+#define FETCH_SITE_NAME "Sec-Fetch-Site"
+#define UPGRADE_NAME    "Upgrade"
 enum { ACRM, ACRH, ACRPN, FETCH_SITE, UPGRADE, DECISION_HEADERS };
-static const k8s_cors_header_name decision_headers[DECISION_HEADERS] = {
-    [ACRM] = K8S_CORS_HEADER_NAME("Access-Control-Request-Method"),
-    [ACRH] = K8S_CORS_HEADER_NAME("Access-Control-Request-Headers"),
-    [ACRPN] = K8S_CORS_HEADER_NAME("Access-Control-Request-Private-Network"),
-    [FETCH_SITE] = K8S_CORS_HEADER_NAME("Sec-Fetch-Site"),
-    [UPGRADE] = K8S_CORS_HEADER_NAME("Upgrade"),
+static const char *const decision_headers[DECISION_HEADERS] = {
+    [ACRM] = ACRM_NAME,       [ACRH] = ACRH_NAME,
+    [ACRPN] = ACRPN_NAME,     [FETCH_SITE] = FETCH_SITE_NAME,
+    [UPGRADE] = UPGRADE_NAME,
 };
+/* No two of them have the same length (-Woverride-init would say so): a
+ * header's length names the only one it can be (index + 1; 0: none), so
+ * each request header costs one lookup and at most one comparison. */
+#define LENGTH_OF(name) (sizeof(name) - 1)
+static const unsigned char header_by_length[LENGTH_OF(ACRPN_NAME) + 1] = {
+    [LENGTH_OF(ACRM_NAME)] = ACRM + 1,       [LENGTH_OF(ACRH_NAME)] = ACRH + 1,
+    [LENGTH_OF(ACRPN_NAME)] = ACRPN + 1,     [LENGTH_OF(FETCH_SITE_NAME)] = FETCH_SITE + 1,
+    [LENGTH_OF(UPGRADE_NAME)] = UPGRADE + 1,
+};
+#undef LENGTH_OF
 
 /* Finds them in one pass over the request's headers instead of a lookup
  * each. httpd (and mod_http2) merge a repeated request header into one
@@ -117,13 +130,9 @@ static void read_request_headers(request_rec *r, cors_request *request)
 
     for (int i = 0; i < elts->nelts; i++) {
         size_t len = e[i].key ? strlen(e[i].key) : 0;
-        for (size_t k = 0; k < DECISION_HEADERS; k++) {
-            if (decision_headers[k].len == len && value[k] == NULL &&
-                strcasecmp(e[i].key, decision_headers[k].name) == 0) {
-                value[k] = e[i].val;
-                break;
-            }
-        }
+        int k = len < sizeof(header_by_length) ? header_by_length[len] - 1 : -1;
+        if (k >= 0 && value[k] == NULL && strcasecmp(e[i].key, decision_headers[k]) == 0)
+            value[k] = e[i].val;
     }
     request->preflight_method = value[ACRM];
     request->request_headers = value[ACRH];
