@@ -12,13 +12,12 @@ import base64
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from cdp import WebSocket, json_call
+from cdp import WebSocket, json_call, stop_process
 
 # Preferences of the fresh profile: no update, telemetry, remote settings,
 # safe browsing, captive portal or connectivity probes (the test machine has
@@ -244,12 +243,6 @@ class Firefox:
     def stop(self):
         if self.ws is not None:
             self.ws.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process, 15)
         self.log.close()
         shutil.rmtree(self.profile, ignore_errors=True)

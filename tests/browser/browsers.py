@@ -21,7 +21,6 @@ run-browser-tests --engine sets.
 
 import os
 import shutil
-import time
 
 import bidi
 import cdp
@@ -95,15 +94,11 @@ class Page:
 
     def wait_for(self, expression, timeout=120.0, interval=0.25):
         """Polls expression until it is truthy; returns its value."""
-        deadline = time.monotonic() + timeout
-        value = None
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(interval)
-        raise EngineError("%s: %s still %r after %.0f s" % (self.engine, expression, value,
-                                                           timeout))
+        done, value = cdp.poll_until(lambda: self.evaluate(expression), timeout, interval)
+        if not done:
+            raise EngineError("%s: %s still %r after %.0f s" % (self.engine, expression, value,
+                                                               timeout))
+        return value
 
     def screenshot(self, path):
         """The whole page as PNG."""

@@ -122,6 +122,32 @@ class WebSocket:
             pass
 
 
+def stop_process(process, timeout):
+    """Stops a browser or driver process this module started: SIGTERM, then
+    SIGKILL when it has not exited within timeout seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def poll_until(check, timeout, interval):
+    """(True, value) for the first truthy value check() returns within timeout
+    seconds, polling every interval; (False, the last value) otherwise."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return True, value
+        time.sleep(interval)
+    return False, value
+
+
 def json_call(ws, wanted, method, params, timeout, events, error_of, is_event, error_class):
     """Sends one JSON command over ws and waits for the answer with id
     wanted, keeping the events that arrive meanwhile: the exchange CDP and
@@ -179,14 +205,10 @@ class Page:
 
     def wait_for(self, expression, timeout=120.0, interval=0.25):
         """Polls expression until it is truthy; returns its value."""
-        deadline = time.monotonic() + timeout
-        value = None
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(interval)
-        raise CdpError("%s still %r after %.0f s" % (expression, value, timeout))
+        done, value = poll_until(lambda: self.evaluate(expression), timeout, interval)
+        if not done:
+            raise CdpError("%s still %r after %.0f s" % (expression, value, timeout))
+        return value
 
     def screenshot(self, path):
         metrics = self.call("Page.getLayoutMetrics")
@@ -285,12 +307,6 @@ class Chromium:
     def stop(self):
         if self.ws is not None:
             self.ws.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process, 10)
         self.log.close()
         shutil.rmtree(self.user_data_dir, ignore_errors=True)

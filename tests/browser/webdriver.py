@@ -15,7 +15,6 @@ import base64
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -23,6 +22,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from cdp import stop_process
 
 MAX_SHOT_HEIGHT = 4000  # the Xvfb screen is 1600 x 4200
 MINIBROWSER_CANDIDATES = ("/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
@@ -284,12 +285,6 @@ class WebKit:
                 pass
             self.session = None
         for process in (self.driver, self.xvfb):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+            stop_process(process, 10)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
