@@ -901,6 +901,15 @@ def rss_kib(pid):
 
 # ---- CORS on the wire ------------------------------------------------------------
 
+# The metrics endpoint as the examples serve it: httpd's own handler, no CORS
+# policy, kept out of the API's ProxyPass.
+METRICS_ENDPOINT = """<Location "/k8s-cors-metrics">
+    SetHandler k8s-cors-metrics
+    K8sCors Off
+</Location>
+ProxyPass "/k8s-cors-metrics" "!"
+"""
+
 ACAO = "Access-Control-Allow-Origin"
 ACAC = "Access-Control-Allow-Credentials"
 ACAM = "Access-Control-Allow-Methods"

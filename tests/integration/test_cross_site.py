@@ -53,12 +53,7 @@ POLICY = """\
 <Location "/kube/">
     K8sCorsClientProfile kubernetes
 </Location>
-<Location "/k8s-cors-metrics">
-    SetHandler k8s-cors-metrics
-    K8sCors Off
-</Location>
-ProxyPass "/k8s-cors-metrics" "!"
-ProxyPass "/pass/" "http://127.0.0.1:{fake}/" upgrade=websocket
+{metrics}ProxyPass "/pass/" "http://127.0.0.1:{fake}/" upgrade=websocket
 ProxyPass "/reject/" "http://127.0.0.1:{fake}/" upgrade=websocket
 ProxyPass "/report/" "http://127.0.0.1:{fake}/" upgrade=websocket
 ProxyPass "/trust-site/" "http://127.0.0.1:{fake}/"
@@ -72,7 +67,8 @@ def setup_module():
     global fake, gateway
     fake = harness.FakeApiServer(token=TOKEN, name="fake-cross-site").start()
     # The module at its most verbose: what it logs is checked for secrets.
-    gateway = harness.Httpd(POLICY.format(dashboard=DASHBOARD, fake=fake.port),
+    gateway = harness.Httpd(POLICY.format(dashboard=DASHBOARD, fake=fake.port,
+                                          metrics=harness.METRICS_ENDPOINT),
                             name="cross-site", log_level="info k8s_cors:trace8")
     gateway.start()
 

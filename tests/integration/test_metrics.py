@@ -29,14 +29,9 @@ POLICY = """\
 <Location "/report/">
     K8sCors report-only
 </Location>
-<Location "/k8s-cors-metrics">
-    SetHandler k8s-cors-metrics
-    K8sCors Off
-</Location>
 LogFormat "%{{K8S_CORS_DECISION}}e %{{K8S_CORS_RULE}}e %m %U" k8scors_decisions
 CustomLog "logs/decisions_log" k8scors_decisions
-ProxyPass "/k8s-cors-metrics" "!"
-ProxyPass "/report/" "http://127.0.0.1:{fake}/"
+{metrics}ProxyPass "/report/" "http://127.0.0.1:{fake}/"
 ProxyPass "/" "http://127.0.0.1:{fake}/"
 """
 
@@ -97,7 +92,8 @@ def setup_module():
     global fake, gateway
     fake = harness.FakeApiServer(name="metrics-fake")
     fake.start()
-    gateway = harness.Httpd(POLICY.format(fake=fake.port), name="metrics", mpm_lines=MPM)
+    gateway = harness.Httpd(POLICY.format(fake=fake.port, metrics=harness.METRICS_ENDPOINT),
+                            name="metrics", mpm_lines=MPM)
     gateway.start()
 
 

@@ -33,12 +33,7 @@ K8sCorsReloadStatusFile {status}
     </K8sCorsOrigin>
     K8sCorsAllowOriginRegex "https://[a-z0-9-]+\\.apps\\.example\\.com"
 </Location>
-<Location "/k8s-cors-metrics">
-    SetHandler k8s-cors-metrics
-    K8sCors Off
-</Location>
-ProxyPass "/k8s-cors-metrics" "!"
-ProxyPass "/" "http://127.0.0.1:{fake}/"
+{metrics}ProxyPass "/" "http://127.0.0.1:{fake}/"
 """
 STATUS = ("last_attempt_timestamp_seconds 1764579600\nlast_attempt_success 0\n"
           "applied_total 4\ninvalid_total 2\n")
@@ -59,7 +54,8 @@ def load_check_manifests():
 
 
 def config(comment="# the policy"):
-    return POLICY.format(status=status_path, fake=fake.port, comment=comment)
+    return POLICY.format(status=status_path, fake=fake.port, comment=comment,
+                         metrics=harness.METRICS_ENDPOINT)
 
 
 def setup_module():

@@ -104,13 +104,8 @@ class Gateway:
         self.httpd = harness.Httpd(name=name)
         self.httpd.write_config(gateway_policy_lines() + """
 GracefulShutdownTimeout 5
-<Location "/k8s-cors-metrics">
-    SetHandler k8s-cors-metrics
-    K8sCors Off
-</Location>
 ProxyTimeout 60
-ProxyPass "/k8s-cors-metrics" "!"
-ProxyPass "/" "http://127.0.0.1:%d/"
+""" + harness.METRICS_ENDPOINT + """ProxyPass "/" "http://127.0.0.1:%d/"
 """ % fake.port)
         self.log_path = self.httpd.root / "logs" / "k8s-cors-gateway.log"
         self.process = None

@@ -49,12 +49,7 @@ def setup_module():
     gateway = harness.Httpd(f"""\
 <Location "/">
 {POLICY}</Location>
-<Location "/k8s-cors-metrics">
-    SetHandler k8s-cors-metrics
-    K8sCors Off
-</Location>
-ProxyPass "/k8s-cors-metrics" "!"
-ProxyPass "/" "http://127.0.0.1:{fake.port}/" upgrade=websocket
+{harness.METRICS_ENDPOINT}ProxyPass "/" "http://127.0.0.1:{fake.port}/" upgrade=websocket
 ProxyPassReverse "/" "http://127.0.0.1:{fake.port}/"
 """, name="upgrade")
     gateway.start()
